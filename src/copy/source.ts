@@ -1,0 +1,50 @@
+// The contract between disk sources (HTTP, registry, upload, oVirt imageio,
+// VDDK) and the copy engine. Sources may add optional members; the engine
+// relies only on what is declared here.
+
+export type ImageFormat = 'raw' | 'qcow2' | 'vmdk' | 'iso' | 'unknown';
+
+/** A byte range of the source's virtual disk. `zero: true` means it reads as zeros (a hole or a zero extent). */
+export interface Extent {
+  offset: number;
+  length: number;
+  zero: boolean;
+}
+
+interface SourceBase {
+  /** For logs and errors; never contains secrets. */
+  readonly description: string;
+  /** Releases the source (closes connections, finalizes or cancels transfers). `ok` says whether the copy succeeded. */
+  close(ok: boolean): Promise<void>;
+}
+
+/**
+ * A source that can be read at any offset (VDDK, imageio, HTTP with ranges,
+ * local files). `size` is the virtual disk size in bytes, the data is raw.
+ */
+export interface RandomAccessSource extends SourceBase {
+  readonly kind: 'random';
+  readonly size: number;
+  /** Extents covering [offset, offset+length); sources without an allocation map omit this. */
+  extents?(offset: number, length: number, signal?: AbortSignal): Promise<Extent[]>;
+  /** Reads exactly `length` bytes at `offset` (short only at end of disk). */
+  read(offset: number, length: number, signal?: AbortSignal): Promise<Buffer>;
+  /** Whether a failed read may simply be retried at the same offset. */
+  readonly retryable?: boolean;
+}
+
+/**
+ * A source that is only a byte stream (registry layers, uploads, compressed
+ * HTTP without ranges). `size` is known for some (Content-Length) and not for
+ * others; `format` describes the stream's content once decoded, if known.
+ */
+export interface StreamSource extends SourceBase {
+  readonly kind: 'stream';
+  readonly size?: number;
+  readonly format?: ImageFormat;
+  /** Opens the stream at `offset` (0 unless `resumable`). */
+  open(offset: number, signal?: AbortSignal): Promise<NodeJS.ReadableStream>;
+  readonly resumable?: boolean;
+}
+
+export type DiskSource = RandomAccessSource | StreamSource;

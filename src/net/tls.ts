@@ -1,0 +1,114 @@
+import { X509Certificate, createHash } from 'node:crypto';
+import { connect } from 'node:tls';
+import { Agent } from 'undici';
+
+/** `AA:BB:…` — SHA-1 over the DER certificate, as vCenter and VDDK print it. */
+export function sha1Thumbprint(der: Buffer): string {
+  return createHash('sha1').update(der).digest('hex').toUpperCase().match(/../g)!.join(':');
+}
+
+export interface PresentedCertificate {
+  thumbprint: string;
+  subject: string;
+  issuer: string;
+  validTo: string;
+  pem: string;
+}
+
+/**
+ * Reads the certificate a TLS server presents, without trusting it. Used to
+ * name the certificate when verification fails, and for the VDDK thumbprint.
+ */
+export function fetchPresentedCertificate(host: string, port: number, timeoutMs = 10_000): Promise<PresentedCertificate> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port, servername: isIp(host) ? undefined : host, rejectUnauthorized: false, timeout: timeoutMs }, () => {
+      const peer = socket.getPeerCertificate(false);
+      socket.end();
+      if (!peer?.raw) {
+        reject(new Error(`${host}:${port} presented no certificate`));
+        return;
+      }
+      const x509 = new X509Certificate(peer.raw);
+      resolve({ thumbprint: sha1Thumbprint(peer.raw), subject: x509.subject, issuer: x509.issuer, validTo: x509.validTo, pem: x509.toString() });
+    });
+    socket.on('timeout', () => socket.destroy(new Error(`TLS handshake with ${host}:${port} timed out`)));
+    socket.on('error', reject);
+  });
+}
+
+function isIp(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(':');
+}
+
+const TLS_TRUST_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'HOSTNAME_MISMATCH',
+]);
+
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EPIPE',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+]);
+
+/** Walks an error's cause chain for a Node/undici error code. */
+export function errorCode(e: unknown): string | undefined {
+  for (let cur = e, depth = 0; cur && depth < 6; cur = (cur as { cause?: unknown }).cause, depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string' && (TLS_TRUST_CODES.has(code) || UNREACHABLE_CODES.has(code))) return code;
+  }
+  for (let cur = e, depth = 0; cur && depth < 6; cur = (cur as { cause?: unknown }).cause, depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+export type TransportFailure = { kind: 'tls'; code: string } | { kind: 'unreachable'; code: string } | { kind: 'other'; code?: string };
+
+export function classifyTransportError(e: unknown): TransportFailure {
+  const code = errorCode(e);
+  if (code && TLS_TRUST_CODES.has(code)) return { kind: 'tls', code };
+  if (code && UNREACHABLE_CODES.has(code)) return { kind: 'unreachable', code };
+  return code ? { kind: 'other', code } : { kind: 'other' };
+}
+
+export interface TlsOptions {
+  ca?: string;
+  insecureSkipVerify?: boolean;
+}
+
+/** One undici Agent per endpoint: TLS trust, timeouts and keep-alive in one place. */
+export function makeAgent(tls: TlsOptions, timeouts: { connectMs?: number; requestMs?: number } = {}): Agent {
+  return new Agent({
+    connect: {
+      ...(tls.ca ? { ca: tls.ca } : {}),
+      rejectUnauthorized: !tls.insecureSkipVerify,
+      timeout: timeouts.connectMs ?? 15_000,
+    },
+    headersTimeout: timeouts.requestMs ?? 120_000,
+    bodyTimeout: timeouts.requestMs ?? 120_000,
+    keepAliveTimeout: 30_000,
+    connections: 8,
+  });
+}

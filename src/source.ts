@@ -1,0 +1,53 @@
+import { V2vError } from './errors.js';
+import type { SourceType, SourceVm } from './model.js';
+
+/** What every source adapter offers the core. */
+export interface SourceProvider {
+  readonly type: SourceType;
+  readonly name: string;
+  /** Every VM and template, fully described. */
+  listVms(): Promise<SourceVm[]>;
+  /** Request counters for benchmarks and tests. */
+  stats(): { roundTrips: number };
+  close(): Promise<void>;
+}
+
+export class SelectionError extends V2vError {}
+
+function clusterOf(vm: SourceVm): string | undefined {
+  return vm.source.cluster?.name;
+}
+
+function describeVm(vm: SourceVm): string {
+  const cluster = clusterOf(vm);
+  return `${vm.name}${cluster ? `@${cluster}` : ''} (id ${vm.id})`;
+}
+
+/**
+ * Resolves a REF (SPEC §4.1): an id (moref, oVirt id), a vSphere instance or
+ * BIOS UUID, a name, or `name@cluster`. Ids win over names; a name that
+ * matches more than one VM is an error, never a guess.
+ */
+export function selectVm(vms: SourceVm[], ref: string): SourceVm {
+  const byId = vms.filter(
+    (vm) => vm.id === ref || (vm.source.type === 'vsphere' && (vm.source.instanceUuid === ref || vm.source.uuid === ref)),
+  );
+  if (byId.length === 1) return byId[0]!;
+  let matches = vms.filter((vm) => vm.name === ref);
+  const at = ref.lastIndexOf('@');
+  if (matches.length === 0 && at > 0) {
+    const name = ref.slice(0, at);
+    const cluster = ref.slice(at + 1);
+    matches = vms.filter((vm) => vm.name === name && clusterOf(vm) === cluster);
+  }
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length > 1) {
+    throw new SelectionError('VM_AMBIGUOUS', `"${ref}" names ${matches.length} VMs: ${matches.map(describeVm).join(', ')}`, {
+      hint: 'name the VM by id, or as name@cluster',
+      details: { candidates: matches.map((vm) => ({ id: vm.id, name: vm.name, cluster: clusterOf(vm) })) },
+    });
+  }
+  throw new SelectionError('VM_NOT_FOUND', `no VM or template "${ref}" on this source`, {
+    hint: 'run `v2v inventory` to see the names and ids on this source',
+  });
+}
