@@ -34,7 +34,7 @@ const FAULT_CODES: Record<string, { code: string; hint: string }> = {
   InvalidLogin: { code: 'SOURCE_AUTH_FAILED', hint: 'check the username and the password file of this source' },
   NotAuthenticated: { code: 'SOURCE_AUTH_FAILED', hint: 'the session expired or was never established; check the credentials' },
   NoPermission: { code: 'SOURCE_PERMISSION_DENIED', hint: 'the user needs read access to the inventory (and VirtualMachine.Provisioning for copies)' },
-  ManagedObjectNotFound: { code: 'SOURCE_OBJECT_NOT_FOUND', hint: 'the object was removed while v2v was reading it; run again' },
+  ManagedObjectNotFound: { code: 'SOURCE_OBJECT_NOT_FOUND', hint: 'the object does not exist (any more) on the source; refresh the inventory' },
   InvalidPowerState: { code: 'SOURCE_INVALID_POWER_STATE', hint: 'power the VM off first' },
   InvalidState: { code: 'SOURCE_INVALID_STATE', hint: 'the object is busy; retry when its current task ends' },
 };

@@ -20,7 +20,7 @@ export async function main(argv: string[], io: Partial<Pick<CliContext, 'stdout'
   const program = new Command('v2v')
     .description('Move VMware vSphere and RHV/oVirt VMs, and disk images, into KubeVirt')
     .version(VERSION)
-    .option('--log-level <level>', 'trace | debug | info | warn | error', 'info')
+    .option('--log-level <level>', 'trace | debug | info | warn | error (env V2V_LOG_LEVEL)', process.env['V2V_LOG_LEVEL'] ?? 'info')
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) })

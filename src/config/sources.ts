@@ -103,7 +103,7 @@ export async function readCaBundle(path: string): Promise<string> {
   } catch (cause) {
     throw new ConfigError('CONFIG_NOT_FOUND', `cannot read CA file ${path}`, { hint: 'check the caFile path', cause });
   }
-  if (text.includes('-----BEGIN CERTIFICATE-----')) return text;
+  if (text.trimStart().startsWith('-----BEGIN CERTIFICATE-----')) return text;
   const doc = parseYaml(text) as { kind?: string; data?: Record<string, string> } | null;
   const pem = doc?.data?.['ca.pem'];
   if (doc?.kind === 'ConfigMap' && pem?.includes('-----BEGIN CERTIFICATE-----')) return pem;

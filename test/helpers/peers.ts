@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+/** The repository root, whether this runs from test/ (vitest) or dist/test/ (benchmarks). */
+export const REPO = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) || dir.endsWith('/dist')) dir = dirname(dir);
+  return `${dir}/`;
+})();
 
 /**
  * A test peer binary built by scripts/setup.sh. Missing means the setup did
