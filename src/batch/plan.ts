@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { SourceConfigSchema, loadSources, type SourceConfig } from '../config/sources.js';
+import { parseYamlText } from '../config/yaml-file.js';
+import { ConfigError } from '../errors.js';
+import type { BatchVm } from './runner.js';
+
+const VmOverrides = {
+  source: z.string().min(1).optional().describe('source name; default: defaults.source'),
+  mapping: z.string().min(1).optional().describe('ResourceMapping file for this VM'),
+  targetName: z.string().min(1).optional().describe('name of the KubeVirt VirtualMachine'),
+  nicNaming: z.enum(['eth', 'keep']).optional(),
+  startVm: z.boolean().optional(),
+};
+
+export const BatchPlanSchema = z
+  .strictObject({
+    apiVersion: z.literal('v2v.kubevirt.io/v1alpha1').optional(),
+    kind: z.literal('BatchPlan').optional(),
+    sourcesFile: z.string().min(1).optional().describe('a sources file (SPEC §4.2), relative to the plan'),
+    sources: z.array(SourceConfigSchema).optional().describe('sources inline, same fields as a sources file'),
+    defaults: z
+      .strictObject({
+        ...VmOverrides,
+        targetDir: z.string().min(1).optional().describe('where each VM is written: <targetDir>/<vm>/'),
+        targetNamespace: z.string().min(1).optional(),
+        concurrency: z.int().min(1).max(64).optional(),
+      })
+      .optional(),
+    vms: z.array(z.strictObject({ vm: z.string().min(1).describe('VM name, id or name@cluster'), ...VmOverrides })).min(1),
+  })
+  .check((ctx) => {
+    if (!ctx.value.sourcesFile === !ctx.value.sources) {
+      ctx.issues.push({ code: 'custom', input: ctx.value, path: ['sourcesFile'], message: 'exactly one of sourcesFile or sources is required' });
+    }
+  });
+
+export type BatchPlan = z.output<typeof BatchPlanSchema>;
+
+export interface PlannedVm extends BatchVm {
+  mapping?: string;
+  targetName?: string;
+  nicNaming: 'eth' | 'keep';
+  startVm: boolean;
+  targetDir: string;
+}
+
+export interface ResolvedPlan {
+  file: string;
+  hash: string;
+  sources: SourceConfig[];
+  vms: PlannedVm[];
+  concurrency: number;
+  targetNamespace?: string;
+}
+
+/** Reads a batch plan; every path in it resolves against the plan's directory. */
+export async function loadBatchPlan(file: string): Promise<ResolvedPlan> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new ConfigError('CONFIG_NOT_FOUND', `cannot read the batch plan ${file}`, { hint: 'check the path', cause });
+  }
+  const plan = parseYamlText(text, file, BatchPlanSchema, 'the batch plan');
+  const base = dirname(resolve(file));
+  const sources = plan.sourcesFile ? await loadSources(resolve(base, plan.sourcesFile)) : plan.sources!.map((s) => ({ ...s, baseDir: base }));
+  const d = plan.defaults ?? {};
+  const seen = new Set<string>();
+  const vms = plan.vms.map((entry, i): PlannedVm => {
+    const source = entry.source ?? d.source ?? (sources.length === 1 ? sources[0]!.name : undefined);
+    if (!source) throw new ConfigError('CONFIG_INVALID', `${file}: vms[${i}] names no source and the plan has several`, { hint: 'set defaults.source or vms[].source' });
+    if (!sources.some((s) => s.name === source)) throw new ConfigError('CONFIG_INVALID', `${file}: vms[${i}].source "${source}" is not a configured source`, { hint: `sources: ${sources.map((s) => s.name).join(', ')}` });
+    const key = `${source}/${entry.vm}`;
+    if (seen.has(key)) throw new ConfigError('CONFIG_INVALID', `${file}: vms[${i}] repeats ${key}`, { hint: 'list each VM once' });
+    seen.add(key);
+    const mapping = entry.mapping ?? d.mapping;
+    const targetName = entry.targetName;
+    return {
+      key,
+      source,
+      ref: entry.vm,
+      ...(mapping ? { mapping: resolve(base, mapping) } : {}),
+      ...(targetName ? { targetName } : {}),
+      nicNaming: entry.nicNaming ?? d.nicNaming ?? 'eth',
+      startVm: entry.startVm ?? d.startVm ?? false,
+      targetDir: resolve(base, d.targetDir ?? 'v2v-out', (targetName ?? entry.vm).replace(/[^A-Za-z0-9._-]/g, '_')),
+    };
+  });
+  return {
+    file,
+    hash: createHash('sha256').update(text).digest('hex').slice(0, 16),
+    sources,
+    vms,
+    concurrency: d.concurrency ?? 2,
+    ...(d.targetNamespace ? { targetNamespace: d.targetNamespace } : {}),
+  };
+}
+
+/** The plan's JSON Schema as shipped in schemas/batch-plan.schema.json. */
+export function batchPlanJsonSchema(): unknown {
+  return z.toJSONSchema(BatchPlanSchema, { io: 'input' });
+}
