@@ -32,5 +32,4 @@ ENV LIBGUESTFS_BACKEND=direct
 VOLUME ["/opt/vmware-vix-disklib-distrib"]
 USER 107
 EXPOSE 2112 8080
-ENTRYPOINT ["v2v"]
-CMD ["--help"]
+ENTRYPOINT ["v2v", "pod"]

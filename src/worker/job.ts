@@ -1,0 +1,76 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { SourceConfig } from '../config/sources.js';
+import { loadYamlFile } from '../config/yaml-file.js';
+import { ConfigError } from '../errors.js';
+
+/**
+ * The conversion pod's job file (`/etc/v2v/job.yaml`, SPEC §4.5). Credentials
+ * are not in it: they come from the mounted Secret at /etc/secret
+ * (accessKeyId = user, secretKey = password, cacert, thumbprint).
+ */
+export const PodJobSchema = z.strictObject({
+  source: z.strictObject({
+    name: z.string().min(1).default('source'),
+    type: z.enum(['vsphere', 'ovirt']),
+    url: z.url({ protocol: /^https?$/ }),
+    datacenter: z.string().min(1).optional(),
+    insecureSkipVerify: z.boolean().optional(),
+  }),
+  vm: z.string().min(1).describe('VM name, id or name@cluster'),
+  mapping: z.string().min(1).optional().describe('path of a ResourceMapping (e.g. a mounted ConfigMap)'),
+  targetName: z.string().min(1).optional(),
+  targetNamespace: z.string().min(1).optional(),
+  nicNaming: z.enum(['eth', 'keep']).default('eth'),
+  startVm: z.boolean().default(false),
+  /** Disks in source order; default: every /mnt/disks/disk<N> and /dev/block<N> found. */
+  disks: z.array(z.strictObject({ volumeMode: z.enum(['Filesystem', 'Block']) })).optional(),
+  vddkLibDir: z.string().min(1).default('/opt/vmware-vix-disklib-distrib'),
+});
+
+export type PodJob = z.output<typeof PodJobSchema>;
+
+export interface PodPaths {
+  job: string;
+  secretDir: string;
+  disksDir: string;
+  blockPrefix: string;
+  terminationLog: string;
+}
+
+export const DEFAULT_POD_PATHS: PodPaths = {
+  job: '/etc/v2v/job.yaml',
+  secretDir: '/etc/secret',
+  disksDir: '/mnt/disks',
+  blockPrefix: '/dev/block',
+  terminationLog: '/dev/termination-log',
+};
+
+export async function loadPodJob(path: string): Promise<PodJob> {
+  return loadYamlFile(path, PodJobSchema, 'the job file');
+}
+
+/** The source as the adapters want it, with credentials from the mounted Secret. */
+export async function podSourceConfig(job: PodJob, secretDir: string): Promise<SourceConfig> {
+  const file = (key: string) => join(secretDir, key);
+  if (!existsSync(file('secretKey'))) {
+    throw new ConfigError('SECRET_UNREADABLE', `the source password is missing: ${file('secretKey')}`, { hint: 'mount the provider Secret with keys accessKeyId and secretKey at /etc/secret' });
+  }
+  const username = existsSync(file('accessKeyId')) ? (await readFile(file('accessKeyId'), 'utf8')).trim() : '';
+  if (!username) throw new ConfigError('SECRET_UNREADABLE', `the source user is missing: ${file('accessKeyId')}`, { hint: 'the provider Secret needs key accessKeyId' });
+  const thumbprint = existsSync(file('thumbprint')) ? (await readFile(file('thumbprint'), 'utf8')).trim() : undefined;
+  return {
+    name: job.source.name,
+    type: job.source.type,
+    url: job.source.url,
+    username,
+    passwordFile: file('secretKey'),
+    ...(existsSync(file('cacert')) ? { caFile: file('cacert') } : {}),
+    ...(job.source.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
+    ...(thumbprint ? { thumbprint } : {}),
+    ...(job.source.datacenter ? { datacenter: job.source.datacenter } : {}),
+    baseDir: secretDir,
+  };
+}
