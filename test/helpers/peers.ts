@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+// From test/helpers (vitest) or dist/test/helpers (benchmarks run the build): the repository root either way.
+const up = fileURLToPath(new URL('../../', import.meta.url));
+export const REPO = up.endsWith('/dist/') ? up.slice(0, -'dist/'.length) : up;
 
 /**
  * A test peer binary built by scripts/setup.sh. Missing means the setup did
