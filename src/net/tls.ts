@@ -106,7 +106,8 @@ export interface TlsOptions {
 
 /** A connector that accepts only a server certificate with the pinned SHA-1 thumbprint. */
 function pinnedConnector(thumbprint: string, timeoutMs: number): buildConnector.connector {
-  const base = buildConnector({ rejectUnauthorized: false, timeout: timeoutMs });
+  // No TLS session resumption: a resumed session carries no peer certificate to compare.
+  const base = buildConnector({ rejectUnauthorized: false, timeout: timeoutMs, maxCachedSessions: 0 });
   const want = thumbprint.toUpperCase();
   return (opts, callback) =>
     base(opts, (...args) => {
