@@ -74,3 +74,20 @@ describe('command-line checks before any I/O', () => {
     expect(() => parseOverheads(['ceph=abc'])).toThrow(/expected a fraction/);
   });
 });
+
+describe('--target-storage-class', () => {
+  it('gives the known classes and their free space to the rules', async () => {
+    const { parseTargetStorageClasses, parseSize } = await import('../../src/cli/target-facts.js');
+    expect(parseTargetStorageClasses(['standard=500Gi', 'nfs'])).toEqual({ storageClasses: ['standard', 'nfs'], freeBytes: { standard: 500 * 1024 ** 3 } });
+    expect(parseTargetStorageClasses(undefined)).toBeUndefined();
+    expect(parseSize('1.5Ti')).toBe(1.5 * 1024 ** 4);
+    expect(parseSize('10G')).toBe(1e10);
+    expect(() => parseTargetStorageClasses(['standard=lots'])).toThrow(UsageError);
+    const mappings = normalizeMappings({ networkMappings: [{ source: { name: 'ovirtmgmt/ovirtmgmt' }, target: { name: 'pod' }, type: 'pod' }], storageMappings: [{ source: { name: 'data' }, target: { name: 'nfs' } }] });
+    const selection = { items: [{ vm: VmBuilder.ovirt().build(), source, mappings, osMap: DEFAULT_OS_MAP }], mappingEvaluated: true };
+    const ids = (specs: string[]) => evaluateSelection(selection, parseTargetStorageClasses(specs)).vms[0]!.concerns.map((c) => c.id);
+    expect(ids(['standard'])).toEqual(['mapping.storage.class.missing']);
+    expect(ids(['nfs=5Gi'])).toEqual(['target.capacity.insufficient']);
+    expect(ids(['nfs=50Gi'])).toEqual([]);
+  });
+});
