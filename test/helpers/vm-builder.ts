@@ -1,4 +1,9 @@
-import type { Controller, Disk, Nic, OvirtFacts, Snapshot, SourceVm, VsphereFacts } from '../../src/model.js';
+import type { Controller, Disk, Nic, OvirtDiskFacts, OvirtFacts, OvirtNicFacts, Snapshot, SourceVm, VsphereFacts } from '../../src/model.js';
+
+/** A disk change; `ovirt` facts merge into the disk's own. */
+export type DiskPatch = Partial<Omit<Disk, 'ovirt'>> & { ovirt?: Partial<OvirtDiskFacts> };
+/** A NIC change; `ovirt` facts merge into the NIC's own. */
+export type NicPatch = Partial<Omit<Nic, 'ovirt'>> & { ovirt?: Partial<OvirtNicFacts> };
 
 // In-memory SourceVm builders: a clean VM that passes every rule, plus one
 // method per fact a rule reads. Each call returns the builder, `build()` a copy.
@@ -101,10 +106,11 @@ export class VmBuilder {
     this.vm.snapshots.push({ id: `snap-${this.vm.snapshots.length}`, name: `snapshot ${this.vm.snapshots.length}`, ...s });
     return this;
   }
-  /** Changes the first disk. */
-  disk(patch: Partial<Disk>, index = 0): this {
+  /** Changes the first disk (or the one at `index`). */
+  disk(patch: DiskPatch, index = 0): this {
     const d = this.vm.disks[index]!;
-    this.vm.disks[index] = { ...d, ...patch, ...(patch.ovirt || d.ovirt ? { ovirt: { ...d.ovirt!, ...patch.ovirt } } : {}) };
+    const { ovirt, ...rest } = patch;
+    this.vm.disks[index] = { ...d, ...rest, ...(d.ovirt ? { ovirt: { ...d.ovirt, ...ovirt } } : {}) };
     return this;
   }
   /** Adds a disk like the first one with a new key. */
@@ -114,9 +120,10 @@ export class VmBuilder {
     this.vm.disks.push({ ...structuredClone(first), key: `${first.key}-${n}`, name: `${first.name ?? 'disk'} ${n + 1}`, unitNumber: n, bootable: false, ...patch });
     return this;
   }
-  nic(patch: Partial<Nic>, index = 0): this {
+  nic(patch: NicPatch, index = 0): this {
     const n = this.vm.nics[index]!;
-    this.vm.nics[index] = { ...n, ...patch, ...(patch.ovirt || n.ovirt ? { ovirt: { ...n.ovirt!, ...patch.ovirt } } : {}) };
+    const { ovirt, ...rest } = patch;
+    this.vm.nics[index] = { ...n, ...rest, ...(n.ovirt ? { ovirt: { ...n.ovirt, ...ovirt } } : {}) };
     return this;
   }
   addNic(patch: Partial<Nic> = {}): this {

@@ -68,14 +68,14 @@ const cases: Case[] = [
 
   { id: 'ovirt.nic.interface_type.unsupported', trips: O().nic({ model: 'pcnet' }).build(), passes: O().nic({ model: 'e1000' }).build(), says: 'uses model pcnet' },
   { id: 'ovirt.nic.interface_type.unsupported', trips: O().nic({ model: 'rtl8139_virtio' }).build(), passes: O().nic({ model: 'rtl8139' }).build(), says: 'rtl8139_virtio' },
-  { id: 'ovirt.disk.interface_type.unsupported', trips: O().disk({ ovirt: { interface: 'ide' } as never }).build(), passes: O().disk({ ovirt: { interface: 'sata' } as never }).build(), says: 'uses interface ide' },
-  { id: 'ovirt.disk.interface_type.unsupported', trips: O().disk({ ovirt: { interface: 'virtio_scsi_x' } as never }).build(), passes: O().disk({ ovirt: { interface: 'virtio' } as never }).build(), says: 'virtio_scsi_x' },
-  { id: 'ovirt.disk.storage_type.lun', trips: O().disk({ lun: true, ovirt: { storageType: 'lun' } as never }).build(), passes: O().build(), says: 'LUN' },
-  { id: 'ovirt.disk.storage_type.unsupported', trips: O().disk({ ovirt: { storageType: 'cinder' } as never }).build(), passes: O().build(), says: "'cinder'" },
+  { id: 'ovirt.disk.interface_type.unsupported', trips: O().disk({ ovirt: { interface: 'ide' } }).build(), passes: O().disk({ ovirt: { interface: 'sata' } }).build(), says: 'uses interface ide' },
+  { id: 'ovirt.disk.interface_type.unsupported', trips: O().disk({ ovirt: { interface: 'virtio_scsi_x' } }).build(), passes: O().disk({ ovirt: { interface: 'virtio' } }).build(), says: 'virtio_scsi_x' },
+  { id: 'ovirt.disk.storage_type.lun', trips: O().disk({ lun: true, ovirt: { storageType: 'lun' } }).build(), passes: O().build(), says: 'LUN' },
+  { id: 'ovirt.disk.storage_type.unsupported', trips: O().disk({ ovirt: { storageType: 'cinder' } }).build(), passes: O().build(), says: "'cinder'" },
   { id: 'ovirt.disk.illegal_or_locked_status', trips: O().disk({ status: 'locked' }).build(), passes: O().disk({ status: 'ok' }).build(), says: "'locked'" },
   { id: 'ovirt.disk.illegal_or_locked_status', trips: O().disk({ status: 'illegal' }).build(), passes: O().disk({ status: 'illegal_unknown' }).build(), says: "'illegal'" },
-  { id: 'ovirt.disk.scsi_reservation.enabled', trips: O().disk({ ovirt: { usesScsiReservation: true } as never }).build(), passes: O().build(), says: 'uses_scsi_reservation == true' },
-  { id: 'ovirt.disk.sgio.enabled', trips: O().disk({ ovirt: { sgio: 'unfiltered' } as never }).build(), passes: O().disk({ ovirt: { sgio: 'disabled' } as never }).build(), says: 'unfiltered' },
+  { id: 'ovirt.disk.scsi_reservation.enabled', trips: O().disk({ ovirt: { usesScsiReservation: true } }).build(), passes: O().build(), says: 'uses_scsi_reservation == true' },
+  { id: 'ovirt.disk.sgio.enabled', trips: O().disk({ ovirt: { sgio: 'unfiltered' } }).build(), passes: O().disk({ ovirt: { sgio: 'disabled' } }).build(), says: 'unfiltered' },
   { id: 'ovirt.host_devices.vgpu', trips: O().ovirt({ hostDevices: [{ name: 'mdev_nvidia', mdevType: 'nvidia-11' }] }).build(), passes: O().ovirt({ hostDevices: [{ name: 'pci_0000_00_1f_2', capability: 'pci' }] }).build(), says: 'nvidia-11' },
   { id: 'ovirt.snapshot.illegal', trips: O().snapshot({ status: 'in_preview' }).build(), passes: O().snapshot({ status: 'ok' }).build(), says: 'in_preview' },
   { id: 'ovirt.vm.origin.kubevirt', trips: O().ovirt({ origin: 'kubevirt' }).build(), passes: O().ovirt({ origin: 'ovirt' }).build(), says: 'kubevirt' },
@@ -87,13 +87,13 @@ const cases: Case[] = [
   { id: 'ovirt.iothreads.configured', trips: O().ovirt({ ioThreads: 1 }).build(), passes: O().ovirt({ ioThreads: 0 }).build(), says: 'VM specifies IO Threads: 1' },
   { id: 'ovirt.numa.tuning.detected', trips: O().ovirt({ numaTuneMode: 'interleave' }).build(), passes: O().build(), says: 'VM has NUMA tune mode specified: interleave' },
   { id: 'ovirt.placement_policy.affinity_set', trips: O().ovirt({ placementAffinity: 'migratable' }).build(), passes: O().ovirt({ placementAffinity: 'user_migratable' }).build(), says: 'migratable' },
-  { id: 'ovirt.nic.unplugged.detected', trips: O().nic({ ovirt: { plugged: false } as never }).build(), passes: O().build(), says: 'interface nic1 is unplugged.' },
-  { id: 'ovirt.nic.port_mirroring.detected', trips: O().nic({ ovirt: { portMirroring: true } as never }).build(), passes: O().build(), says: 'port mirroring' },
+  { id: 'ovirt.nic.unplugged.detected', trips: O().nic({ ovirt: { plugged: false } }).build(), passes: O().build(), says: 'interface nic1 is unplugged.' },
+  { id: 'ovirt.nic.port_mirroring.detected', trips: O().nic({ ovirt: { portMirroring: true } }).build(), passes: O().build(), says: 'port mirroring' },
   { id: 'ovirt.secure_boot.detected', trips: O().efi(true).build(), passes: O().efi(false).build(), says: 'q35_secure_boot' },
   { id: 'ovirt.disk.shared.detected', trips: O().disk({ shared: true }).build(), passes: O().build(), says: 'shareable' },
 
   { id: 'mapping.network.unmapped', trips: V().addNic({ network: { id: 'dvportgroup-9', name: 'DC0_DVPG0' } }).build(), passes: V().build(), mapping: GOOD_VSPHERE_MAP, says: "'DC0_DVPG0'" },
-  { id: 'mapping.network.unmapped', trips: O().nic({ ovirt: { vnicProfile: { id: 'vp-2', name: 'other' } } as never }).build(), passes: O().build(), mapping: GOOD_OVIRT_MAP, says: "'ovirtmgmt/other'" },
+  { id: 'mapping.network.unmapped', trips: O().nic({ ovirt: { vnicProfile: { id: 'vp-2', name: 'other' } } }).build(), passes: O().build(), mapping: GOOD_OVIRT_MAP, says: "'ovirtmgmt/other'" },
   {
     id: 'mapping.network.multiple_pod',
     trips: V().addNic({ network: { id: 'network-8', name: 'Backup' } }).build(),
@@ -183,7 +183,7 @@ describe('vm-import-operator conditions', () => {
   });
 
   it('blocks with MappingRulesVerificationFailed on a Critical rule and IncompleteMappingRules on a mapping gap', () => {
-    const vm = O().ovirt({ usbEnabled: true }).nic({ ovirt: { vnicProfile: { id: 'x', name: 'x' } } as never }).build();
+    const vm = O().ovirt({ usbEnabled: true }).nic({ ovirt: { vnicProfile: { id: 'x', name: 'x' } } }).build();
     const [valid, verified] = importConditions(run(vm, GOOD_OVIRT_MAP));
     expect(valid).toMatchObject({ type: 'Valid', status: 'False', reason: 'IncompleteMappingRules' });
     expect(valid!.message).toContain("'ovirtmgmt/x'");
