@@ -11,10 +11,11 @@ import { runCli } from '../helpers/cli.js';
 import { validateObject } from '../helpers/openapi.js';
 import { REPO } from '../helpers/peers.js';
 import { startVcsim, type Vcsim } from '../helpers/vcsim.js';
-import { addNic, addSataDisk, findVm, powerOn } from '../helpers/vsphere-ops.js';
+import { addDisk, addNic, addSataDisk, createSnapshot, findVm, powerOn, setGuestId } from '../helpers/vsphere-ops.js';
 
-// 1 DC, 1 cluster with 1 host, 4 VMs, all powered off at start. Arranged:
-// VM0 powered on, VM1 gets a SATA disk, VM2 stays clean, VM3 gets a second NIC.
+// 1 DC, 1 cluster with 1 host, 5 VMs, all powered off at start. Arranged:
+// VM0 powered on, VM1 gets a SATA disk, VM2 stays clean, VM3 gets a second NIC,
+// VM4 gets an NVMe disk, a snapshot and a RHEL 7 guest id (this vcsim knows no rhel8 id).
 const reportSchema = JSON.parse(readFileSync(`${REPO}schemas/check-report.schema.json`, 'utf8')) as object;
 const validateReport = new Ajv({ allErrors: true }).compile(reportSchema);
 
@@ -42,7 +43,7 @@ describe('v2v check and plan against vcsim', () => {
   let mapping: string;
 
   beforeAll(async () => {
-    vcsim = await startVcsim({ dc: 1, cluster: 1, host: 1, standaloneHost: 0, vm: 4, autostart: false });
+    vcsim = await startVcsim({ dc: 1, cluster: 1, host: 1, standaloneHost: 0, vm: 5, autostart: false });
     sources = await vcsim.sourcesFile();
     dir = await mkdtemp(join(tmpdir(), 'v2v-check-'));
     const client = await vcsim.client();
@@ -50,6 +51,10 @@ describe('v2v check and plan against vcsim', () => {
       await powerOn(client, await findVm(client, 'DC0_C0_RP0_VM0'));
       await addSataDisk(client, await findVm(client, 'DC0_C0_RP0_VM1'));
       await addNic(client, await findVm(client, 'DC0_C0_RP0_VM3'), 'VM Network');
+      const vm4 = await findVm(client, 'DC0_C0_RP0_VM4');
+      await addDisk(client, vm4, 'VirtualNVMEController');
+      await createSnapshot(client, vm4);
+      await setGuestId(client, vm4, 'rhel7_64Guest');
     } finally {
       await client.logout();
     }
@@ -120,13 +125,21 @@ describe('v2v check and plan against vcsim', () => {
     expect(ids(report)).toContain('mapping.storage.unmapped');
   });
 
+  it('flags an NVMe disk, reports the snapshot, and accepts the RHEL 7 guest', async () => {
+    const { code, report } = await check(['--vm', 'DC0_C0_RP0_VM4', '--mapping', mapping]);
+    expect(code).toBe(3);
+    expect(ids(report)).toEqual(expect.arrayContaining(['vmware.disk.controller.unsupported', 'vmware.snapshot.detected']));
+    expect(ids(report)).not.toContain('vmware.os.unsupported');
+    expect(report.vms[0]!.concerns.find((c) => c.id === 'vmware.disk.controller.unsupported')!.assessment).toContain('VirtualNVMEController');
+  });
+
   it('checks every VM with --all and prints a human report grouped by severity', async () => {
     const { report } = await check(['--all', '--mapping', mapping]);
-    expect(report.summary).toMatchObject({ vms: 4, valid: 1, invalid: 3 });
+    expect(report.summary).toMatchObject({ vms: 5, valid: 1, invalid: 4 });
     const human = await runCli(['check', '--sources', sources, '--source', 'vc', '--all', '--mapping', mapping]);
     expect(human.code).toBe(3);
     expect(human.stdout).toMatch(/DC0_C0_RP0_VM0 \(vm-\d+, on\) — NOT VALID\n {2}Critical:\n {4}vmware\.power_state\.on: VM is not powered off\n {6}the VM is powered on\n {6}hint: shut the guest down/);
-    expect(human.stdout).toMatch(/4 VMs checked: 1 valid, 3 not valid/);
+    expect(human.stdout).toMatch(/5 VMs checked: 1 valid, 4 not valid/);
   });
 
   it('refuses a bad command line with exit 2', async () => {
@@ -231,6 +244,19 @@ describe('v2v check and plan against vcsim', () => {
         for (const d of docs) expect(validateObject(d)).toEqual([]);
         expect(Object.keys(docs[0]!.spec.dataVolumeTemplates[0]!.spec.source)).toEqual([copy === 'blank' ? 'blank' : 'vddk']);
       }
+    });
+
+    it("labels the VM for the common template of its guest (OS map), and honours a user's OS map ConfigMap", async () => {
+      const plan = async (extra: string[]) => {
+        const res = await runCli(['plan', '--sources', sources, '--source', 'vc', '--vm', 'DC0_C0_RP0_VM4', '-o', 'json', ...extra]);
+        return (JSON.parse(res.stdout) as { items: { metadata: { labels: Record<string, string> } }[] }).items[0]!.metadata.labels;
+      };
+      expect(await plan([])).toMatchObject({ 'os.template.kubevirt.io/rhel7.7': 'true' });
+      const osMap = join(dir, 'os-map.yaml');
+      await writeFile(osMap, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: os-configmap\n  namespace: default\ndata:\n  osinfo2common: |\n    "rhel7_64Guest": "rhel7.9"\n');
+      const labels = await plan(['--os-map', osMap]);
+      expect(labels).toMatchObject({ 'os.template.kubevirt.io/rhel7.9': 'true' });
+      expect(labels).not.toHaveProperty(['os.template.kubevirt.io/rhel7.7']);
     });
 
     it('writes one file per VM with --output-dir, exit 0 for a clean VM', async () => {
