@@ -207,6 +207,19 @@ describe('v2v check and plan against vcsim', () => {
       expect(res.stdout + res.stderr).not.toContain(vcsim.password);
     });
 
+    it('plans the VM of a VirtualMachineImport: targetVmName (made RFC 1123), startVm, namespace, mapped storage class', async () => {
+      const url = new URL(vcsim.url);
+      const { thumbprint } = await fetchPresentedCertificate(url.hostname, Number(url.port));
+      const res = await runCli(['plan', '-f', await objects('DC0_C0_RP0_VM2', thumbprint)]);
+      expect(res.code, res.stderr).toBe(0);
+      expect(res.stderr).toContain('the name "vm_example" is not an RFC 1123 label');
+      const [vm] = parseAllDocuments(res.stdout).map((d) => d.toJS() as { metadata: { name: string; namespace: string }; spec: { running: boolean; dataVolumeTemplates: { spec: { pvc: { storageClassName: string } } }[] } });
+      expect(vm!.metadata).toMatchObject({ name: 'vm-example', namespace: 'default' });
+      expect(vm!.spec.running).toBe(true);
+      expect(vm!.spec.dataVolumeTemplates[0]!.spec.pvc.storageClassName).toBe('standard');
+      expect(validateObject(vm)).toEqual([]);
+    });
+
     it('flags the powered-on VM named by a VirtualMachineImport, exit 3', async () => {
       const url = new URL(vcsim.url);
       const { thumbprint } = await fetchPresentedCertificate(url.hostname, Number(url.port));
