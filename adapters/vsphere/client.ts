@@ -70,7 +70,7 @@ export class VimClient {
 
   constructor(options: VimClientOptions) {
     this.url = new URL(options.url);
-    this.tls = { ...(options.ca ? { ca: options.ca } : {}), ...(options.insecureSkipVerify ? { insecureSkipVerify: true } : {}) };
+    this.tls = { ...(options.ca ? { ca: options.ca } : {}), ...(options.insecureSkipVerify ? { insecureSkipVerify: true } : {}), ...(options.pinnedThumbprint ? { pinnedThumbprint: options.pinnedThumbprint } : {}) };
     this.ownsDispatcher = !options.dispatcher;
     this.dispatcher = options.dispatcher ?? makeAgent(this.tls, { requestMs: options.requestTimeoutMs ?? 300_000 });
   }

@@ -21,8 +21,10 @@ export class VsphereSource implements SourceProvider {
 
   static async open(config: SourceConfig, options: { pageSize?: number } = {}): Promise<VsphereSource> {
     const password = await readPassword(config);
-    const ca = config.caFile ? await readCaBundle(resolve(config.baseDir, config.caFile)) : undefined;
-    const client = new VimClient({ url: config.url, ...(ca ? { ca } : {}), ...(config.insecureSkipVerify ? { insecureSkipVerify: true } : {}) });
+    const ca = config.ca ?? (config.caFile ? await readCaBundle(resolve(config.baseDir, config.caFile)) : undefined);
+    // A provider Secret (check -f) pins the vCenter certificate by its thumbprint, as vm-import-operator does.
+    const pinned = config.pinThumbprint && config.thumbprint && !ca && !config.insecureSkipVerify ? { pinnedThumbprint: config.thumbprint } : {};
+    const client = new VimClient({ url: config.url, ...(ca ? { ca } : {}), ...(config.insecureSkipVerify ? { insecureSkipVerify: true } : {}), ...pinned });
     try {
       await client.connect(config.username, password);
     } catch (e) {

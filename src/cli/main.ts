@@ -4,6 +4,8 @@ import { createLogger } from '../log.js';
 import { ExitCode } from '../model.js';
 import type { CliContext } from './context.js';
 import { registerInventory } from './commands/inventory.js';
+import { registerCheck } from './commands/check.js';
+import { registerPlan } from './commands/plan.js';
 
 const VERSION = '0.1.0';
 
@@ -28,6 +30,8 @@ export async function main(argv: string[], io: Partial<Pick<CliContext, 'stdout'
       ctx.log.level = String(cmd.opts()['logLevel'] ?? 'info');
     });
   registerInventory(program, ctx);
+  registerCheck(program, ctx);
+  registerPlan(program, ctx);
 
   try {
     await program.parseAsync(argv);

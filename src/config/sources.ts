@@ -40,6 +40,16 @@ const SourcesFileSchema = z.strictObject({
 export type SourceConfig = z.output<typeof SourceConfigSchema> & {
   /** Directory of the sources file; relative paths resolve against it. */
   baseDir: string;
+  /**
+   * A password held in memory, set only by code (a provider Secret object read
+   * with `check -f`); never accepted in the sources file, which refuses inline
+   * passwords. Registered as a secret when read.
+   */
+  password?: string;
+  /** A CA bundle (PEM) held in memory, e.g. the `caCert` of an oVirt provider Secret. */
+  ca?: string;
+  /** Trust the server certificate by `thumbprint` instead of a CA (a VMware provider Secret); code-only, like `password`. */
+  pinThumbprint?: boolean;
 };
 
 export async function loadSources(file: string): Promise<SourceConfig[]> {
@@ -75,7 +85,9 @@ export async function selectSource(file: string, name: string): Promise<SourceCo
 
 export async function readPassword(source: SourceConfig, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   let password: string | undefined;
-  if (source.passwordFile) {
+  if (source.password !== undefined) {
+    password = source.password;
+  } else if (source.passwordFile) {
     const path = resolve(source.baseDir, source.passwordFile);
     try {
       password = (await readFile(path, 'utf8')).replace(/\r?\n$/, '');

@@ -1,6 +1,6 @@
 import { X509Certificate, createHash } from 'node:crypto';
-import { connect } from 'node:tls';
-import { Agent } from 'undici';
+import { connect, type TLSSocket } from 'node:tls';
+import { Agent, buildConnector } from 'undici';
 
 /** `AA:BB:…` — SHA-1 over the DER certificate, as vCenter and VDDK print it. */
 export function sha1Thumbprint(der: Buffer): string {
@@ -53,6 +53,7 @@ const TLS_TRUST_CODES = new Set([
   'CERT_REJECTED',
   'ERR_TLS_CERT_ALTNAME_INVALID',
   'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_THUMBPRINT_MISMATCH',
 ]);
 
 const UNREACHABLE_CODES = new Set([
@@ -96,16 +97,46 @@ export function classifyTransportError(e: unknown): TransportFailure {
 export interface TlsOptions {
   ca?: string;
   insecureSkipVerify?: boolean;
+  /**
+   * Trust exactly the certificate with this SHA-1 thumbprint (vm-import-operator's
+   * VMware Secret `thumbprint`), checked on every connection instead of a CA chain.
+   */
+  pinnedThumbprint?: string;
+}
+
+/** A connector that accepts only a server certificate with the pinned SHA-1 thumbprint. */
+function pinnedConnector(thumbprint: string, timeoutMs: number): buildConnector.connector {
+  // No TLS session resumption: a resumed session carries no peer certificate to compare.
+  const base = buildConnector({ rejectUnauthorized: false, timeout: timeoutMs, maxCachedSessions: 0 });
+  const want = thumbprint.toUpperCase();
+  return (opts, callback) =>
+    base(opts, (...args) => {
+      const [err, socket] = args;
+      if (err || !socket) {
+        callback(err ?? new Error('connection failed'), null);
+        return;
+      }
+      const presented = (socket as TLSSocket).getPeerCertificate?.()?.fingerprint?.toUpperCase();
+      if (presented !== want) {
+        socket.destroy();
+        const e = Object.assign(new Error(`the server certificate thumbprint ${presented ?? '(none)'} is not the pinned ${want}`), { code: 'ERR_TLS_CERT_THUMBPRINT_MISMATCH' });
+        callback(e, null);
+        return;
+      }
+      callback(null, socket);
+    });
 }
 
 /** One undici Agent per endpoint: TLS trust, timeouts and keep-alive in one place. */
 export function makeAgent(tls: TlsOptions, timeouts: { connectMs?: number; requestMs?: number } = {}): Agent {
   return new Agent({
-    connect: {
-      ...(tls.ca ? { ca: tls.ca } : {}),
-      rejectUnauthorized: !tls.insecureSkipVerify,
-      timeout: timeouts.connectMs ?? 15_000,
-    },
+    connect: tls.pinnedThumbprint
+      ? pinnedConnector(tls.pinnedThumbprint, timeouts.connectMs ?? 15_000)
+      : {
+          ...(tls.ca ? { ca: tls.ca } : {}),
+          rejectUnauthorized: !tls.insecureSkipVerify,
+          timeout: timeouts.connectMs ?? 15_000,
+        },
     headersTimeout: timeouts.requestMs ?? 120_000,
     bodyTimeout: timeouts.requestMs ?? 120_000,
     keepAliveTimeout: 30_000,

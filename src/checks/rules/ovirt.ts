@@ -1,0 +1,241 @@
+import type { Disk, OvirtFacts, SourceVm } from '../../model.js';
+import { when, type Rule } from '../types.js';
+
+// oVirt rules: the seed's RHV prerequisites (§8.15.4.2) as Critical, with
+// vm-import-operator's messages (reference §B.4) so its conditions read the
+// same; the rest as Warnings. Every regex is anchored: Forklift's unanchored
+// `up|down` also matches `powering_down`.
+
+function facts(vm: SourceVm): OvirtFacts {
+  if (vm.source.type !== 'ovirt') throw new Error('an oVirt rule ran on a non-oVirt VM');
+  return vm.source;
+}
+
+function diskInterface(d: Disk): string {
+  return d.ovirt?.interface ?? d.controller.model;
+}
+
+function storageType(d: Disk): string {
+  return d.ovirt?.storageType ?? (d.lun ? 'lun' : 'image');
+}
+
+function diskLabel(d: Disk): string {
+  return `disk ${d.name ?? d.key}`;
+}
+
+const NIC_INTERFACES = /^(e1000|rtl8139|virtio)$/;
+const DISK_INTERFACES = /^(sata|virtio_scsi|virtio)$/;
+const BAD_DISK_STATUS = /^(illegal|locked)$/;
+const GOOD_SNAPSHOT_STATUS = /^ok$/;
+const VM_STATUS = /^(up|down)$/;
+
+export const ovirtRules: Rule[] = [
+  {
+    id: 'ovirt.nic.interface_type.unsupported',
+    category: 'Critical',
+    appliesTo: 'ovirt',
+    label: 'Unsupported NIC interface type',
+    assessment: 'RHV NICs must use the e1000, rtl8139 or virtio model.',
+    hint: 'change the NIC model to virtio in RHV',
+    test: ({ vm }) =>
+      vm.nics.filter((n) => !NIC_INTERFACES.test(n.model)).map((n) => `interface ${n.name ?? n.mac} uses model ${n.model} that is not supported. Supported models: e1000, rtl8139, virtio`),
+  },
+  {
+    id: 'ovirt.disk.interface_type.unsupported',
+    category: 'Critical',
+    appliesTo: 'ovirt',
+    label: 'Unsupported disk interface type',
+    assessment: 'Disk interfaces must be sata, virtio_scsi or virtio.',
+    hint: 'change the disk interface in RHV (Edit Virtual Disk → Interface)',
+    test: ({ vm }) => vm.disks.filter((d) => !DISK_INTERFACES.test(diskInterface(d))).map((d) => `${diskLabel(d)} uses interface ${diskInterface(d)}. Allowed values: sata, virtio_scsi, virtio`),
+  },
+  {
+    id: 'ovirt.disk.storage_type.lun',
+    category: 'Critical',
+    appliesTo: 'ovirt',
+    label: 'Direct LUN disk',
+    assessment: 'A disk cannot be a direct LUN.',
+    hint: 'copy the LUN to an image disk in RHV, or detach it',
+    test: ({ vm }) => vm.disks.filter((d) => d.lun === true || storageType(d) === 'lun').map((d) => `${diskLabel(d)} uses LUN storage`),
+  },
+  {
+    id: 'ovirt.disk.storage_type.unsupported',
+    category: 'Critical',
+    appliesTo: 'ovirt',
+    label: 'Unsupported disk storage type',
+    assessment: "The disk storage type must be 'image'.",
+    hint: 'only image disks can be imported',
+    test: ({ vm }) =>
+      vm.disks
+        .filter((d) => !(d.lun === true || /^(image|lun)$/.test(storageType(d))))
+        .map((d) => `${diskLabel(d)} has illegal storage type: '${storageType(d)}'. Allowed value: 'image'`),
+  },
+  {
+    id: 'ovirt.disk.illegal_or_locked_status',
+    category: 'Critical',
+    appliesTo: 'ovirt',
+    label: 'Disk is illegal or locked',
+    assessment: "A disk's status cannot be illegal or locked.",
+    hint: 'wait for the running operation to end, or repair the disk in RHV',
+    test: ({ vm }) => vm.disks.filter((d) => BAD_DISK_STATUS.test(d.status ?? '')).map((d) => `${diskLabel(d)} has illegal status: '${d.status}'. Allowed value: 'ok'`),
+  },
+  {
+    id: 'ovirt.disk.scsi_reservation.enabled',
+    category: 'Critical',
+    appliesTo: 'ovirt',
+    label: 'SCSI reservation enabled',
+    assessment: 'SCSI reservation must be disabled.',
+    hint: 'clear "Use SCSI Reservation" on the disk attachment in RHV',
+    test: ({ vm }) => vm.disks.filter((d) => d.ovirt?.usesScsiReservation === true).map((d) => `${diskLabel(d)} has uses_scsi_reservation == true`),
+  },
+  {
+    id: 'ovirt.disk.sgio.enabled',
+    category: 'Critical',
+    appliesTo: 'ovirt',
+    label: 'ScsiGenericIO enabled',
+    assessment: 'ScsiGenericIO (sgio) must be disabled.',
+    hint: 'set SCSI pass-through (sgio) to disabled on the disk in RHV',
+    test: ({ vm }) =>
+      vm.disks.filter((d) => d.ovirt?.sgio !== undefined && !/^disabled$/.test(d.ovirt.sgio)).map((d) => `${diskLabel(d)} has ScsiGenericIO set to ${d.ovirt!.sgio}`),
+  },
+  {
+    id: 'ovirt.host_devices.vgpu',
+    category: 'Critical',
+    appliesTo: 'ovirt',
+    label: 'vGPU configured',
+    assessment: 'The VM cannot be configured for vGPU resources.',
+    hint: 'remove the mediated (vGPU) device from the VM in RHV',
+    test: ({ vm }) =>
+      facts(vm)
+        .hostDevices.filter((h) => h.mdevType !== undefined || /^mdev$/.test(h.capability ?? ''))
+        .map((h) => `VM uses vGPU device ${h.name}${h.mdevType ? ` (${h.mdevType})` : ''}`),
+  },
+  {
+    id: 'ovirt.snapshot.illegal',
+    category: 'Critical',
+    appliesTo: 'ovirt',
+    label: 'Snapshot in an illegal state',
+    assessment: 'The VM cannot have snapshots in an illegal (not ok) state.',
+    hint: 'commit or undo the snapshot preview, or remove the broken snapshot in RHV',
+    test: ({ vm }) =>
+      vm.snapshots.filter((s) => s.status !== undefined && !GOOD_SNAPSHOT_STATUS.test(s.status)).map((s) => `snapshot ${s.name} has status '${s.status}'`),
+  },
+  {
+    id: 'ovirt.vm.origin.kubevirt',
+    category: 'Critical',
+    appliesTo: 'ovirt',
+    label: 'VM created in OpenShift',
+    assessment: 'A VM created in OpenShift Container Platform and then added to RHV cannot be imported.',
+    hint: 'this VM already came from KubeVirt; use the original there',
+    test: ({ vm }) => when(/^kubevirt$/.test(facts(vm).origin ?? ''), 'VM origin is kubevirt'),
+  },
+  {
+    id: 'ovirt.usb.enabled',
+    category: 'Critical',
+    appliesTo: 'ovirt',
+    label: 'USB enabled',
+    assessment: 'The VM cannot be configured for USB devices.',
+    hint: 'disable USB support on the VM in RHV',
+    test: ({ vm }) => when(facts(vm).usbEnabled, 'VM has USB enabled'),
+  },
+  {
+    id: 'ovirt.watchdog.diag288',
+    category: 'Critical',
+    appliesTo: 'ovirt',
+    label: 'diag288 watchdog',
+    assessment: 'The watchdog model cannot be diag288.',
+    hint: 'change the watchdog model to i6300esb, or remove it',
+    test: ({ vm }) => facts(vm).watchdogs.filter((w) => /^diag288$/.test(w.model)).map((w) => `VM has unsupported watchdog configured: ${w.model}`),
+  },
+  {
+    id: 'ovirt.vm.status_invalid',
+    category: 'Critical',
+    appliesTo: 'ovirt',
+    label: 'VM status is not up or down',
+    assessment: "Only 'up' and 'down' VMs can be imported.",
+    hint: 'wait for the VM to settle (no migration, snapshot or suspend in progress)',
+    test: ({ vm }) => {
+      const status = facts(vm).status;
+      if (!status) return ["VM doesn't have any status"];
+      return when(!VM_STATUS.test(status), `VM has illegal status: ${status}. Only 'up' and 'down' are allowed.`);
+    },
+  },
+  {
+    id: 'ovirt.disk.illegal_images',
+    category: 'Critical',
+    appliesTo: 'ovirt',
+    label: 'Illegal images',
+    assessment: 'The VM has disk images in an illegal state.',
+    hint: 'repair or remove the illegal images in RHV',
+    test: ({ vm }) => when(facts(vm).hasIllegalImages, 'VM has illegal images'),
+  },
+  {
+    id: 'ovirt.iothreads.configured',
+    category: 'Warning',
+    appliesTo: 'ovirt',
+    label: 'IO threads configured',
+    assessment: 'IO threads are not carried over.',
+    hint: 'configure dedicated IO threads on the KubeVirt VM if needed',
+    test: ({ vm }) => {
+      const n = facts(vm).ioThreads;
+      return when(n !== undefined && n > 0, `VM specifies IO Threads: ${n}`);
+    },
+  },
+  {
+    id: 'ovirt.numa.tuning.detected',
+    category: 'Warning',
+    appliesTo: 'ovirt',
+    label: 'NUMA tuning detected',
+    assessment: 'NUMA tuning is not carried over.',
+    hint: 'configure NUMA on the KubeVirt VM if needed',
+    test: ({ vm }) => {
+      const mode = facts(vm).numaTuneMode;
+      return when(mode !== undefined && mode !== '', `VM has NUMA tune mode specified: ${mode}`);
+    },
+  },
+  {
+    id: 'ovirt.placement_policy.affinity_set',
+    category: 'Warning',
+    appliesTo: 'ovirt',
+    label: 'Migratable placement policy',
+    assessment: 'The VM allows live migration: its disks default to ReadWriteMany, which the storage class must support.',
+    hint: 'map the storage to a class with ReadWriteMany, or set accessMode in the mapping',
+    test: ({ vm }) => when(/^migratable$/.test(facts(vm).placementAffinity ?? ''), 'VM placement policy affinity is migratable'),
+  },
+  {
+    id: 'ovirt.nic.unplugged.detected',
+    category: 'Warning',
+    appliesTo: 'ovirt',
+    label: 'Unplugged NIC',
+    assessment: 'An unplugged NIC is imported as a regular interface.',
+    hint: 'remove the NIC in RHV if the guest should not have it',
+    test: ({ vm }) => vm.nics.filter((n) => n.ovirt?.plugged === false).map((n) => `interface ${n.name ?? n.mac} is unplugged.`),
+  },
+  {
+    id: 'ovirt.nic.port_mirroring.detected',
+    category: 'Warning',
+    appliesTo: 'ovirt',
+    label: 'Port mirroring',
+    assessment: 'Port mirroring is not carried over.',
+    hint: 'configure mirroring on the target network if needed',
+    test: ({ vm }) => vm.nics.filter((n) => n.ovirt?.portMirroring === true).map((n) => `interface ${n.name ?? n.mac} uses profile with port mirroring.`),
+  },
+  {
+    id: 'ovirt.secure_boot.detected',
+    category: 'Warning',
+    appliesTo: 'ovirt',
+    label: 'Secure boot',
+    assessment: 'The VM uses q35_secure_boot; the EFI variable store (NVRAM) is not carried over.',
+    hint: 'check the guest boots with secure boot on the target',
+    test: ({ vm }) => when(vm.secureBoot, 'VM uses q35_secure_boot bios'),
+  },
+  {
+    id: 'ovirt.disk.shared.detected',
+    category: 'Warning',
+    appliesTo: 'ovirt',
+    label: 'Shared disk',
+    assessment: 'A shareable disk is attached to other VMs too; it is copied once per VM unless handled.',
+    hint: 'import the shared disk once and attach it to each VM',
+    test: ({ vm }) => vm.disks.filter((d) => d.shared).map((d) => `${diskLabel(d)} is shareable`),
+  },
+];

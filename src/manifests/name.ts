@@ -1,0 +1,23 @@
+/** Kubernetes object names for VMs: an RFC 1123 label, at most 63 characters. */
+export const MAX_NAME = 63;
+
+export interface KubeName {
+  name: string;
+  /** Set when the name had to change, saying how. */
+  warning?: string;
+}
+
+/**
+ * Lower-cases, turns every run of other characters into one "-", trims "-" at
+ * both ends and cuts to 63 characters. An empty result falls back to `fallback`.
+ */
+export function toKubeName(source: string, fallback = 'vm'): KubeName {
+  let name = source
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-{2,}/g, '-')
+    .replace(/^-+|-+$/g, '');
+  name = name.slice(0, MAX_NAME).replace(/-+$/, '');
+  if (name === '') name = fallback;
+  return name === source ? { name } : { name, warning: `the name "${source}" is not an RFC 1123 label of at most ${MAX_NAME} characters; the VM is named "${name}"` };
+}
