@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,6 +136,40 @@ describe('VDDK source against vcsim and the fake libvixDiskLib', () => {
       await source.close(true);
     }
     expect(sameContent(image.path, loop)).toBe(true);
+  });
+
+  it('reports extents exactly over any range, and a disk tail shorter than a 64 KiB chunk as data', async () => {
+    // A disk of 1 MiB + 3 sectors with data only in its last sector and at 256 KiB.
+    const dir = join(vcsim.datastores.get('LocalDS_0')!, 'odd');
+    execFileSync('mkdir', ['-p', dir]);
+    const size = MiB + 3 * 512;
+    const flat = join(dir, 'odd-flat.vmdk');
+    execFileSync('truncate', ['-s', String(size), flat]);
+    const fd = openSync(flat, 'r+');
+    writeSync(fd, Buffer.alloc(4096, 1), 0, 4096, 256 * 1024);
+    writeSync(fd, Buffer.alloc(512, 2), 0, 512, size - 512);
+    closeSync(fd);
+    writeFileSync(join(dir, 'odd.vmdk'), flatDescriptor('odd-flat.vmdk', size));
+    const source = await VddkSource.open({ ...options, disk: '[LocalDS_0] odd/odd.vmdk' });
+    try {
+      expect(source.size).toBe(size);
+      expect(await source.extents(0, size)).toEqual([
+        { offset: 0, length: 256 * 1024, zero: true },
+        { offset: 256 * 1024, length: 64 * 1024, zero: false },
+        { offset: 320 * 1024, length: MiB - 320 * 1024, zero: true },
+        { offset: MiB, length: 3 * 512, zero: false },
+      ]);
+      expect(await source.extents(300 * 1024, 100 * 1024)).toEqual([
+        { offset: 300 * 1024, length: 20 * 1024, zero: false },
+        { offset: 320 * 1024, length: 80 * 1024, zero: true },
+      ]);
+      const tail = await source.read(size - 700, 1000);
+      expect(tail.length).toBe(700);
+      expect(tail.subarray(188).every((b) => b === 2)).toBe(true);
+      expect(tail.subarray(0, 188).every((b) => b === 0)).toBe(true);
+    } finally {
+      await source.close(true);
+    }
   });
 
   it('refuses a powered-on VM before VDDK connects (vmware.power_state.on)', async () => {
