@@ -43,8 +43,16 @@ export interface VddkSourceOptions {
   configFile?: string;
   /** Bytes per VDDK read, 1–4 MiB (default 4 MiB). */
   readSize?: number;
-  /** ReadAsync requests in flight per disk (default 4). */
+  /** Reads in flight per disk (default 4). */
   readsInFlight?: number;
+  /**
+   * How reads overlap. `handles`: one VDDK handle per read in flight, each
+   * doing VixDiskLib_Read on a koffi worker thread (VDDK allows one call per
+   * handle at a time; measured fastest). `async`: one handle, VixDiskLib_ReadAsync
+   * with completion callbacks. Default: `handles`, except `async` for hotadd
+   * and san, where a disk is attached once.
+   */
+  io?: 'handles' | 'async';
   /** Attempts per read before giving up (default 3). */
   readAttempts?: number;
   /** The certificate thumbprint the server actually presents, for the mismatch hint. */
@@ -77,20 +85,19 @@ export function transportList(transports: Transport[] | undefined): string {
   return list.join(':');
 }
 
-class Semaphore {
-  private waiters: (() => void)[] = [];
-  constructor(private free: number) {}
-  async acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free--;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiters.push(resolve));
+/** A FIFO pool of things (handles, or read slots) handed out one at a time. */
+class Pool<T> {
+  private readonly waiters: ((item: T) => void)[] = [];
+  constructor(private readonly idle: T[]) {}
+  acquire(): Promise<T> {
+    const item = this.idle.pop();
+    if (item !== undefined) return Promise.resolve(item);
+    return new Promise<T>((resolve) => this.waiters.push(resolve));
   }
-  release(): void {
+  release(item: T): void {
     const next = this.waiters.shift();
-    if (next) next();
-    else this.free++;
+    if (next) next(item);
+    else this.idle.push(item);
   }
 }
 
@@ -101,21 +108,23 @@ export class VddkSource implements RandomAccessSource {
   /** Bytes read from VDDK, for tests and progress. */
   bytesRead = 0;
   private closed = false;
-  private readonly slots: Semaphore;
+  /** `handles`: every handle is a lane. `async`: one handle, `readsInFlight` lanes sharing it. */
+  private readonly lanes: Pool<VixHandle>;
 
   private constructor(
     private readonly lib: VixDiskLib,
     private readonly connection: VixConnection,
-    private readonly handle: VixHandle,
+    private readonly handles: VixHandle[],
     readonly size: number,
     readonly transport: string,
+    readonly io: 'handles' | 'async',
     private readonly context: { server: string; vm: string; disk: string },
     private readonly readSize: number,
-    readsInFlight: number,
+    private readonly readsInFlight: number,
     private readonly readAttempts: number,
   ) {
     this.description = `vddk://${context.server}/${context.disk} (${context.vm}, ${transport})`;
-    this.slots = new Semaphore(readsInFlight);
+    this.lanes = new Pool(io === 'handles' ? [...handles] : Array.from({ length: readsInFlight }, () => handles[0]!));
   }
 
   static async open(options: VddkSourceOptions): Promise<VddkSource> {
@@ -142,7 +151,7 @@ export class VddkSource implements RandomAccessSource {
       throw fromVixError(e, 'connect', context);
     }
     let connection: VixConnection | undefined;
-    let handle: VixHandle | undefined;
+    const handles: VixHandle[] = [];
     try {
       try {
         connection = await lib.connect(
@@ -159,25 +168,36 @@ export class VddkSource implements RandomAccessSource {
       } catch (e) {
         throw fromVixError(e, 'connect', context);
       }
-      try {
-        handle = await lib.open(connection, diskPath, OpenFlags.readOnly);
-      } catch (e) {
-        throw fromVixError(e, 'open', context);
-      }
-      const info = lib.getInfo(handle);
+      const conn = connection;
+      const openOne = async (): Promise<VixHandle> => {
+        try {
+          const h = await lib.open(conn, diskPath, OpenFlags.readOnly);
+          handles.push(h);
+          return h;
+        } catch (e) {
+          throw fromVixError(e, 'open', context);
+        }
+      };
+      const first = await openOne();
+      const transport = lib.transportMode(first);
+      const readsInFlight = Math.max(1, options.readsInFlight ?? 4);
+      const io = options.io ?? (transport === 'hotadd' || transport === 'san' ? 'async' : 'handles');
+      if (io === 'handles') while (handles.length < readsInFlight) await openOne();
+      const info = lib.getInfo(first);
       return new VddkSource(
         lib,
         connection,
-        handle,
+        handles,
         info.capacitySectors * SECTOR_SIZE,
-        lib.transportMode(handle),
+        transport,
+        io,
         context,
         readSize,
-        Math.max(1, options.readsInFlight ?? 4),
+        readsInFlight,
         Math.max(1, options.readAttempts ?? 3),
       );
     } catch (e) {
-      if (handle) await lib.close(handle).catch(() => undefined);
+      for (const h of handles) await lib.close(h).catch(() => undefined);
       if (connection) await lib.disconnect(connection).catch(() => undefined);
       lib.release();
       throw e;
@@ -210,10 +230,13 @@ export class VddkSource implements RandomAccessSource {
       signal?.throwIfAborted();
       const sectors = Math.min(MAX_QUERY_SECTORS, (queryEnd - pos) / SECTOR_SIZE);
       let blocks;
+      const release = await this.exclusive();
       try {
-        blocks = await this.lib.queryAllocatedBlocks(this.handle, pos / SECTOR_SIZE, sectors, MIN_CHUNK_SECTORS);
+        blocks = await this.lib.queryAllocatedBlocks(release.handle, pos / SECTOR_SIZE, sectors, MIN_CHUNK_SECTORS);
       } catch (e) {
         throw fromVixError(e, 'extents', this.context);
+      } finally {
+        release.done();
       }
       let cursor = pos;
       for (const b of blocks) {
@@ -256,15 +279,16 @@ export class VddkSource implements RandomAccessSource {
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.readAttempts; attempt++) {
       signal?.throwIfAborted();
-      await this.slots.acquire();
+      const handle = await this.lanes.acquire();
       try {
-        await this.lib.readAsync(this.handle, startSector, sectors, into);
+        if (this.io === 'handles') await this.lib.read(handle, startSector, sectors, into);
+        else await this.lib.readAsync(handle, startSector, sectors, into);
         this.bytesRead += into.length;
         return;
       } catch (e) {
         lastError = e;
       } finally {
-        this.slots.release();
+        this.lanes.release(handle);
       }
       if (attempt < this.readAttempts) await new Promise((r) => setTimeout(r, 50 * attempt));
     }
@@ -277,6 +301,20 @@ export class VddkSource implements RandomAccessSource {
     });
   }
 
+  /**
+   * A handle no other call is using: any idle one with one handle per lane;
+   * with ReadAsync lanes sharing one handle, all lanes (no reads in flight).
+   */
+  private async exclusive(): Promise<{ handle: VixHandle; done: () => void }> {
+    if (this.io === 'handles') {
+      const handle = await this.lanes.acquire();
+      return { handle, done: () => this.lanes.release(handle) };
+    }
+    const held: VixHandle[] = [];
+    for (let i = 0; i < this.readsInFlight; i++) held.push(await this.lanes.acquire());
+    return { handle: this.handles[0]!, done: () => held.forEach((h) => this.lanes.release(h)) };
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new VddkError('VDDK_CLOSED', `${this.description} is closed`);
   }
@@ -286,7 +324,9 @@ export class VddkSource implements RandomAccessSource {
     if (this.closed) return;
     this.closed = true;
     try {
-      await this.lib.close(this.handle);
+      let failure: unknown;
+      for (const h of this.handles) await this.lib.close(h).catch((e: unknown) => (failure ??= e));
+      if (failure) throw failure;
     } finally {
       try {
         await this.lib.disconnect(this.connection);
