@@ -7,6 +7,8 @@
 // Every handle and every library allocation is released by the method that
 // made it or by its documented partner (Disconnect, Close, FreeInfo,
 // FreeBlockList, FreeErrorText, FreeConnectParams).
+import { readdirSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import koffi, { type LibraryHandle, type TypeObject } from 'koffi';
 
 export const SECTOR_SIZE = 512;
@@ -226,15 +228,31 @@ export class VixDiskLib {
     private readonly fns: Functions,
   ) {}
 
-  /** Loads (once per path) the library; throws VixLoadError when it cannot be loaded or lacks a required symbol. */
+  /**
+   * Loads (once per path) the library; throws VixLoadError when it cannot be
+   * loaded or lacks a required symbol. VMware ships libvixDiskLib's own
+   * dependencies beside it without an RPATH (nbdkit re-execs itself with
+   * LD_LIBRARY_PATH); a process cannot change its own library path, so when
+   * they are not found the libraries of that directory are loaded first, and
+   * the dynamic linker then matches them by soname. Everything from the VDDK
+   * directory is loaded with RTLD_DEEPBIND so VDDK's OpenSSL binds to VDDK's
+   * own, not to the one Node exports.
+   */
   static load(path: string): VixDiskLib {
     const cached = VixDiskLib.loaded.get(path);
     if (cached) return cached;
     let lib: LibraryHandle;
     try {
-      lib = koffi.load(path);
-    } catch (cause) {
-      throw new VixLoadError(`cannot load ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, path, { cause });
+      lib = koffi.load(path, { deep: true });
+    } catch (first) {
+      const message = first instanceof Error ? first.message : String(first);
+      if (!/cannot open shared object file/.test(message)) throw new VixLoadError(`cannot load ${path}: ${message}`, path, { cause: first });
+      preloadDependencies(dirname(path), basename(path));
+      try {
+        lib = koffi.load(path, { deep: true });
+      } catch (cause) {
+        throw new VixLoadError(`cannot load ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, path, { cause });
+      }
     }
     const version = Number(/\.so\.(\d+)/.exec(path)?.[1] ?? 8);
     const required = (name: string, result: TypeObject | string, args: (TypeObject | string | ReturnType<typeof koffi.out>)[]): Fn => {
@@ -487,6 +505,27 @@ export class VixDiskLib {
   /** Unloads nothing (VDDK does not support dlclose while its threads live); kept for symmetry in tests. */
   get libraryHandle(): LibraryHandle {
     return this.lib;
+  }
+}
+
+/** Libraries loaded only so libvixDiskLib finds its dependencies; kept referenced for the process's life. */
+const preloaded = new Map<string, LibraryHandle>();
+
+/** Loads every other shared object of `dir`, in rounds until no more load (one may need another). */
+function preloadDependencies(dir: string, except: string): void {
+  let pending = readdirSync(dir).filter((f) => /\.so(\.\d+)*$/.test(f) && !f.startsWith('libvixDiskLib.so') && f !== except && !preloaded.has(join(dir, f)));
+  for (let progress = true; progress && pending.length > 0; ) {
+    progress = false;
+    const failed: string[] = [];
+    for (const file of pending) {
+      try {
+        preloaded.set(join(dir, file), koffi.load(join(dir, file), { deep: true }));
+        progress = true;
+      } catch {
+        failed.push(file);
+      }
+    }
+    pending = failed;
   }
 }
 

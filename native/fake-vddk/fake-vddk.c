@@ -160,12 +160,8 @@ EXPORT VixDiskLibConnectParams *VixDiskLib_AllocateConnectParams(void) { return 
 /* Like VDDK's: frees the struct; the strings belong to whoever set them. */
 EXPORT void VixDiskLib_FreeConnectParams(VixDiskLibConnectParams *params) { free(params); }
 
-static int sameThumbprint(const char *a, const char *b) {
-  for (; *a && *b; a++, b++) {
-    if (toupper((unsigned char)*a) != toupper((unsigned char)*b)) return 0;
-  }
-  return *a == *b;
-}
+/* In the companion library, as VDDK keeps its vim/SSL code in libraries of its own. */
+int VixDiskLibVim_SameThumbprint(const char *a, const char *b);
 
 EXPORT VixError VixDiskLib_ConnectEx(const VixDiskLibConnectParams *params, char readOnly, const char *snapshotRef, const char *transportModes,
                                      void **connection) {
@@ -174,7 +170,7 @@ EXPORT VixError VixDiskLib_ConnectEx(const VixDiskLibConnectParams *params, char
   *connection = NULL;
   if (params && params->serverName) {
     const char *expected = getenv("FAKE_VDDK_THUMBPRINT");
-    if (!params->thumbPrint || (expected && !sameThumbprint(expected, params->thumbPrint))) return VIX_E_NET_HTTP_SSL_SECURITY;
+    if (!params->thumbPrint || (expected && !VixDiskLibVim_SameThumbprint(expected, params->thumbPrint))) return VIX_E_NET_HTTP_SSL_SECURITY;
     if (params->credType == VIXDISKLIB_CRED_UID) {
       const char *user = getenv("FAKE_VDDK_USER");
       const char *password = getenv("FAKE_VDDK_PASSWORD");

@@ -207,6 +207,14 @@ describe('VDDK source against vcsim and the fake libvixDiskLib', () => {
     expect(`${err.message} ${err.hint}`).not.toContain('not-the-Passw0rd');
   });
 
+  it('loads a libvixDiskLib whose dependencies sit beside it without an RPATH, as VMware ships it, without LD_LIBRARY_PATH', () => {
+    const dynamic = execFileSync('readelf', ['-d', join(libraryDir, 'lib64', 'libvixDiskLib.so.8')]).toString();
+    expect(dynamic).toContain('[libvixDiskLibVim.so.8]');
+    expect(dynamic).not.toMatch(/RPATH|RUNPATH/);
+    expect(process.env['LD_LIBRARY_PATH'] ?? '').not.toContain(libraryDir);
+    // Every other test here opened the library through that dependency (the thumbprint check lives in it).
+  });
+
   it('names a missing library VDDK_MISSING and a file that is no library VDDK_INVALID', async () => {
     const missing = await rejection(VddkSource.open({ ...options, libraryDir: join(work, 'no-vddk-here') }));
     expect(missing.code).toBe('VDDK_MISSING');
