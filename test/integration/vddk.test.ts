@@ -194,6 +194,41 @@ describe('VDDK source against vcsim and the fake libvixDiskLib', () => {
     expect(readFileSync(trace, 'utf8')).not.toContain('ConnectEx');
   });
 
+  it('reads a running VM from a snapshot: the snapshot moref and transports go to ConnectEx, hotadd falls back to the next transport', async () => {
+    writeFileSync(trace, '');
+    const source = await VddkSource.open({ ...options, vm: onVm, disk: offVm.disks[0]!, snapshotMoref: 'snapshot-42', transports: ['hotadd', 'nbd'] });
+    try {
+      expect(source.transport).toBe('nbd');
+      expect((await source.read(MiB, 4096)).equals(readFileSync(image.path).subarray(MiB, MiB + 4096))).toBe(true);
+    } finally {
+      await source.close(true);
+    }
+    expect(readFileSync(trace, 'utf8')).toContain(`vmxSpec=moref=${onVm.id} readOnly=1 snapshot=snapshot-42 transports=hotadd:nbd`);
+    const none = await rejection(VddkSource.open({ ...options, transports: ['hotadd', 'san'] }));
+    expect(none.code).toBe('VDDK_OPEN_FAILED');
+    expect(none.details).toMatchObject({ vixErrorName: 'VIX_E_NOT_SUPPORTED' });
+  });
+
+  it('keeps the event loop live while VDDK reads (a slow read is still pending when a timer fires), and honours an aborted signal', async () => {
+    configureFakeVddk({ faults: 'slow-read-ms=2000' });
+    try {
+      const source = await VddkSource.open({ ...options, readsInFlight: 1 });
+      try {
+        let settled = false;
+        const pending = source.read(0, MiB).finally(() => (settled = true));
+        await new Promise((r) => setTimeout(r, 20));
+        expect(settled).toBe(false);
+        await pending;
+        const aborted = AbortSignal.abort();
+        await expect(source.read(0, MiB, aborted)).rejects.toMatchObject({ name: 'AbortError' });
+      } finally {
+        await source.close(true);
+      }
+    } finally {
+      configureFakeVddk({ faults: undefined });
+    }
+  });
+
   it('names a wrong thumbprint VDDK_THUMBPRINT_MISMATCH, with the presented one in the hint', async () => {
     const wrong = '00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33';
     const err = await rejection(VddkSource.open({ ...options, thumbprint: wrong }));
@@ -205,6 +240,11 @@ describe('VDDK source against vcsim and the fake libvixDiskLib', () => {
     const err = await rejection(VddkSource.open({ ...options, credentials: { type: 'uid', userName: vcsim.username, password: 'not-the-Passw0rd' } }));
     expect(err.code).toBe('SOURCE_AUTH_FAILED');
     expect(`${err.message} ${err.hint}`).not.toContain('not-the-Passw0rd');
+    // A vim25 session cookie (credType SESSIONID) instead of a password, as Forklift passes one.
+    const bySession = await VddkSource.open({ ...options, credentials: { type: 'session', cookie: 'vmware_soap_session="52a8d0e4-session"', userName: vcsim.username } });
+    await bySession.close(true);
+    const noSession = await rejection(VddkSource.open({ ...options, credentials: { type: 'session', cookie: '' } }));
+    expect(noSession.code).toBe('SOURCE_AUTH_FAILED');
   });
 
   it('loads a libvixDiskLib whose dependencies sit beside it without an RPATH, as VMware ships it, without LD_LIBRARY_PATH', () => {
