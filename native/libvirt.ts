@@ -58,7 +58,9 @@ export class LibvirtError extends SourceError {
     readonly call: string,
     readonly virError: VirErrorInfo | undefined,
   ) {
-    const known = virError ? ERROR_CODES[virError.code] : undefined;
+    // The esx/vpx drivers report a refused vim25 Login as an internal error carrying the SOAP fault.
+    const refusedLogin = virError && /Login failure|InvalidLogin|authentication failed/i.test(virError.message) ? ERROR_CODES[VirErrorCode.AUTH_FAILED] : undefined;
+    const known = virError ? (ERROR_CODES[virError.code] ?? refusedLogin) : undefined;
     super(known?.code ?? 'LIBVIRT_ERROR', `${call}: ${virError?.message ?? 'failed without an error message'}`, {
       hint: known?.hint ?? 'see the libvirt message',
       details: virError ? { virErrorCode: virError.code, virErrorDomain: virError.domain } : {},
@@ -162,6 +164,9 @@ function load(): Api {
   if (api) return api;
   let lib: LibraryHandle;
   let libc: LibraryHandle;
+  // libvirt logs driver warnings to stderr (the esx driver many per call); its errors reach us through
+  // the error handler below. A user who wants libvirt's log sets LIBVIRT_LOG_OUTPUTS themselves.
+  process.env['LIBVIRT_LOG_OUTPUTS'] ??= '4:file:/dev/null';
   try {
     lib = koffi.load('libvirt.so.0');
     libc = koffi.load('libc.so.6');
