@@ -19,4 +19,10 @@ gcc "${cflags[@]}" -Wl,-soname,libvixDiskLib.so.8 -o "$lib.tmp" "$here/fake-vddk
   "$out/lib64/libvixDiskLibVim.so.8"
 mv "$lib.tmp" "$lib"
 ln -sf libvixDiskLib.so.8 "$out/lib64/libvixDiskLib.so"
+# A VDDK 6.7-like build (no AllocateConnectParams, the short VixDiskLibInfo) in
+# OUTDIR/vddk6, for the code paths older libraries take.
+mkdir -p "$out/vddk6/lib64"
+gcc "${cflags[@]}" -Wl,-soname,libvixDiskLibVim.so.6 -o "$out/vddk6/lib64/libvixDiskLibVim.so.6" "$here/fake-vim.c"
+gcc "${cflags[@]}" -DFAKE_VDDK_VERSION=6 -Wl,-soname,libvixDiskLib.so.6 -o "$out/vddk6/lib64/libvixDiskLib.so.6" "$here/fake-vddk.c" \
+  "$out/vddk6/lib64/libvixDiskLibVim.so.6"
 echo "$stamp" > "$lib.stamp"

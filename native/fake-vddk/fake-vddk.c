@@ -44,6 +44,11 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
+/* The VDDK major version this build imitates (8 by default; build.sh also makes a 6.7-like one). */
+#ifndef FAKE_VDDK_VERSION
+#define FAKE_VDDK_VERSION 8
+#endif
+
 #include "vixdisklib-types.h"
 
 struct connection {
@@ -155,7 +160,10 @@ EXPORT const char *VixDiskLib_ListTransportModes(void) { return "file:san:hotadd
 
 /* ----- connections ----- */
 
+#if FAKE_VDDK_VERSION >= 7
+/* VDDK 7 added AllocateConnectParams; 6.x callers pass a struct of their own. */
 EXPORT VixDiskLibConnectParams *VixDiskLib_AllocateConnectParams(void) { return calloc(1, sizeof(VixDiskLibConnectParams)); }
+#endif
 
 /* Like VDDK's: frees the struct; the strings belong to whoever set them. */
 EXPORT void VixDiskLib_FreeConnectParams(VixDiskLibConnectParams *params) { free(params); }
@@ -357,8 +365,14 @@ EXPORT VixError VixDiskLib_GetInfo(void *handle, VixDiskLibInfo **info) {
   i->biosGeo = (VixDiskLibGeometry){(uint32_t)(h->capacity / (255 * 63)), 255, 63};
   i->physGeo = (VixDiskLibGeometry){(uint32_t)(h->capacity / (16 * 63)), 16, 63};
   i->uuid = strdup("60 00 C2 9a 2b 8f 4e 21-b2 63 6c 3a 5e 8e 0b 11");
+#if FAKE_VDDK_VERSION >= 7
   i->logicalSectorSize = SECTOR;
   i->physicalSectorSize = SECTOR;
+#else
+  /* VDDK 6.x's struct ends at uuid: poison what a 7+ reader would wrongly read. */
+  i->logicalSectorSize = 0xdeadbeef;
+  i->physicalSectorSize = 0xdeadbeef;
+#endif
   *info = i;
   return VIX_OK;
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VsphereSource } from '../../adapters/vsphere/index.js';
+import { OpenFlags, VixDiskLib } from '../../native/vixdisklib.js';
 import { loadSources } from '../../src/config/sources.js';
 import type { SourceVm } from '../../src/model.js';
 import { fetchPresentedCertificate } from '../../src/net/tls.js';
@@ -253,6 +254,30 @@ describe('VDDK source against vcsim and the fake libvixDiskLib', () => {
     expect(dynamic).not.toMatch(/RPATH|RUNPATH/);
     expect(process.env['LD_LIBRARY_PATH'] ?? '').not.toContain(libraryDir);
     // Every other test here opened the library through that dependency (the thumbprint check lives in it).
+  });
+
+  it('works with a VDDK 6.7-like library (libvixDiskLib.so.6: no AllocateConnectParams, the short VixDiskLibInfo)', async () => {
+    const v6 = join(libraryDir, 'vddk6');
+    const source = await VddkSource.open({ ...options, libraryDir: v6 });
+    try {
+      expect(source.size).toBe(image.size);
+      expect((await source.read(MiB, MiB)).equals(readFileSync(image.path).subarray(MiB, 2 * MiB))).toBe(true);
+    } finally {
+      await source.close(true);
+    }
+    const lib = VixDiskLib.load(join(v6, 'lib64', 'libvixDiskLib.so.6'));
+    expect(lib.version).toBe(6);
+    lib.acquire({ libDir: v6 });
+    try {
+      const conn = await lib.connect(null, { readOnly: true, transportModes: 'file' });
+      const handle = await lib.open(conn, offVm.disks[0]!.file!, OpenFlags.readOnly);
+      // The 6.x struct has no sector-size fields (the fake poisons the bytes after it): they read as 512.
+      expect(lib.getInfo(handle)).toMatchObject({ capacitySectors: image.size / 512, logicalSectorSize: 512, physicalSectorSize: 512 });
+      await lib.close(handle);
+      await lib.disconnect(conn);
+    } finally {
+      lib.release();
+    }
   });
 
   it('names a missing library VDDK_MISSING and a file that is no library VDDK_INVALID', async () => {
