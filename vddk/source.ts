@@ -310,8 +310,14 @@ export class VddkSource implements RandomAccessSource {
       const handle = await this.lanes.acquire();
       return { handle, done: () => this.lanes.release(handle) };
     }
+    return this.allLanes();
+  }
+
+  /** Every lane: no read or query is running on any handle once this resolves. */
+  private async allLanes(): Promise<{ handle: VixHandle; done: () => void }> {
     const held: VixHandle[] = [];
-    for (let i = 0; i < this.readsInFlight; i++) held.push(await this.lanes.acquire());
+    const count = this.io === 'handles' ? this.handles.length : this.readsInFlight;
+    for (let i = 0; i < count; i++) held.push(await this.lanes.acquire());
     return { handle: this.handles[0]!, done: () => held.forEach((h) => this.lanes.release(h)) };
   }
 
@@ -323,6 +329,8 @@ export class VddkSource implements RandomAccessSource {
   async close(_ok: boolean): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Reads still running (a failed copy stops without waiting for its siblings) finish first: VDDK takes one call per handle.
+    await this.allLanes();
     try {
       let failure: unknown;
       for (const h of this.handles) await this.lib.close(h).catch((e: unknown) => (failure ??= e));

@@ -222,6 +222,10 @@ describe('VDDK source against vcsim and the fake libvixDiskLib', () => {
         await pending;
         const aborted = AbortSignal.abort();
         await expect(source.read(0, MiB, aborted)).rejects.toMatchObject({ name: 'AbortError' });
+        // close() while a read runs waits for it (VDDK takes one call per handle), then closes.
+        const inFlight = source.read(MiB, MiB);
+        await source.close(false);
+        expect((await inFlight).equals(readFileSync(image.path).subarray(MiB, 2 * MiB))).toBe(true);
       } finally {
         await source.close(true);
       }
