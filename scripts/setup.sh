@@ -23,3 +23,4 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json
 fi
 
 bash test/peers/vcsim/build.sh "$PWD/.cache/vcsim/vcsim-v2v"
+bash native/fake-vddk/build.sh "$PWD/.cache/fake-vddk"
