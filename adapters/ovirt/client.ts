@@ -43,6 +43,8 @@ export class OvirtClient {
   private readonly password: string;
   private token: string | undefined;
   private mode: 'sso' | 'basic' = 'sso';
+  /** One SSO request at a time: concurrent 401s share the renewal. */
+  private acquiring: Promise<void> | undefined;
 
   constructor(options: OvirtClientOptions) {
     const url = options.url.replace(/\/+$/, '');
@@ -65,7 +67,22 @@ export class OvirtClient {
     await this.acquireToken();
   }
 
-  private async acquireToken(): Promise<void> {
+  private acquireToken(): Promise<void> {
+    this.acquiring ??= this.requestToken().finally(() => {
+      this.acquiring = undefined;
+    });
+    return this.acquiring;
+  }
+
+  /** Replaces `stale` unless another request already did. */
+  private async renewToken(stale: string | undefined): Promise<void> {
+    if (this.acquiring) return this.acquiring;
+    if (this.token !== stale) return;
+    this.token = undefined;
+    return this.acquireToken();
+  }
+
+  private async requestToken(): Promise<void> {
     this.roundTrips++;
     const form = new URLSearchParams({ grant_type: 'password', scope: 'ovirt-app-api', username: this.username, password: this.password });
     let res: Dispatcher.ResponseData;
@@ -133,7 +150,9 @@ export class OvirtClient {
   }
 
   private async send(method: 'GET' | 'POST', path: string, query: Query, payload?: { rootName: string; body: ApiNode }, reauthed = false): Promise<ApiNode> {
+    if (this.acquiring) await this.acquiring;
     if (!this.token && this.mode === 'sso') await this.acquireToken();
+    const usedToken = this.token;
     const url = this.url(path, query);
     const mime = this.format === 'json' ? 'application/json' : 'application/xml';
     this.roundTrips++;
@@ -156,8 +175,7 @@ export class OvirtClient {
     if (res.statusCode === 401) {
       if (this.mode === 'sso' && !reauthed) {
         // Tokens expire (the engine has no refresh): get a new one, once per request.
-        this.token = undefined;
-        await this.acquireToken();
+        await this.renewToken(usedToken);
         return this.send(method, path, query, payload, true);
       }
       throw new OvirtError('SOURCE_AUTH_FAILED', `${method} ${url.pathname}: the engine rejected the credentials (HTTP 401)${reauthed ? ' right after a new SSO token was issued' : ''}`, {
