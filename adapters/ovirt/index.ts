@@ -92,10 +92,12 @@ export class OvirtSource implements SourceProvider {
   }
 
   async listVms(): Promise<SourceVm[]> {
-    const lookupPromise = this.lookup();
-    const vms: Vm[] = [];
-    for await (const page of this.services.vms.pages({ pageSize: this.pageSize, follow: VM_FOLLOW, search: 'sortby name asc' })) vms.push(...page);
-    const lookup = await lookupPromise;
+    const readVms = async (): Promise<Vm[]> => {
+      const vms: Vm[] = [];
+      for await (const page of this.services.vms.pages({ pageSize: this.pageSize, follow: VM_FOLLOW, search: 'sortby name asc' })) vms.push(...page);
+      return vms;
+    };
+    const [lookup, vms] = await Promise.all([this.lookup(), readVms()]);
     return vms.map((vm) => toSourceVm(vm, lookup));
   }
 
@@ -113,6 +115,7 @@ export class OvirtSource implements SourceProvider {
       });
     }
     const lookupPromise = this.lookup();
+    // Awaited below; a rejection while the VM request is still out must not go unhandled.
     lookupPromise.catch(() => undefined);
     let candidates: Vm[];
     if (byIdSel) {

@@ -515,7 +515,7 @@ export async function startOvirtFake(options: OvirtFakeOptions = {}): Promise<Ov
       await writeFile(pwFile, `${password}\n`, { mode: 0o600 });
       const file = join(sourcesDir, `sources-${name}.yaml`);
       const entry = { name, type: 'ovirt', url: `https://127.0.0.1:${enginePort}${API}`, username, passwordFile: pwFile, ...extra };
-      await writeFile(file, `sources:\n  - ${Object.entries(entry).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n    ')}\n`);
+      await writeFile(file, `sources:\n  - ${Object.entries(entry).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n    ')}\n`);
       return file;
     },
     async stop() {
