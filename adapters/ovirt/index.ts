@@ -14,6 +14,7 @@ export { OvirtClient } from './client.js';
 export { OvirtError } from './errors.js';
 export { ImageioSource, cancelOpenTransfers } from './imageio.js';
 export { OvirtServices } from './services.js';
+export { ovirtConnectionFromSecret } from './secret.js';
 
 export interface OvirtConnection {
   name: string;
@@ -37,7 +38,13 @@ export interface OvirtSourceOptions {
 export interface VmSelector {
   id?: string;
   name?: string;
+  /** The cluster's name. */
   cluster?: string;
+}
+
+/** The seed's `spec.source.ovirt.vm` (`id`, or `name` + `cluster.name`) as a selector. */
+export function selectorFromImport(vm: { id?: string; name?: string; cluster?: { name?: string } }): VmSelector {
+  return { ...(vm.id ? { id: vm.id } : {}), ...(vm.name !== undefined ? { name: vm.name } : {}), ...(vm.cluster?.name !== undefined ? { cluster: vm.cluster.name } : {}) };
 }
 
 export class OvirtSource implements SourceProvider {
