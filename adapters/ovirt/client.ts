@@ -1,5 +1,6 @@
 import { request, type Dispatcher } from 'undici';
-import { registerSecret } from '../../src/redact.js';
+import { ConfigError } from '../../src/errors.js';
+import { redactUrl, registerSecret } from '../../src/redact.js';
 import { makeAgent, type TlsOptions } from '../../src/net/tls.js';
 import { OvirtError, transportError } from './errors.js';
 import { decodeBody, encodeJson, encodeXml, str, type ApiNode } from './tree.js';
@@ -49,6 +50,9 @@ export class OvirtClient {
   constructor(options: OvirtClientOptions) {
     const url = options.url.replace(/\/+$/, '');
     this.apiUrl = new URL(`${url}/`);
+    if (!/\/api\/$/.test(this.apiUrl.pathname)) {
+      throw new ConfigError('CONFIG_INVALID', `${redactUrl(url)} is not an oVirt API URL`, { hint: 'the URL of an oVirt source is https://<engine>/ovirt-engine/api' });
+    }
     this.format = options.format ?? 'xml';
     this.username = options.username;
     this.password = options.password;

@@ -84,6 +84,8 @@ export class ImageioSource implements RandomAccessSource {
   private active = 0;
   private renewTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
+  /** Why `close(false)` could not cancel the transfer, if it could not. */
+  cancelError: unknown;
 
   private constructor(
     private readonly services: OvirtServices,
@@ -316,7 +318,11 @@ export class ImageioSource implements RandomAccessSource {
     if (this.renewTimer) clearInterval(this.renewTimer);
     try {
       if (!ok) {
-        await this.services.imageTransfers.cancel(this.transfer.id);
+        // The caller is already handling a failure: a failed cancel must not replace that error.
+        // The engine still ends the transfer itself after its inactivity timeout.
+        await this.services.imageTransfers.cancel(this.transfer.id).catch((e: unknown) => {
+          this.cancelError = e;
+        });
         return;
       }
       await this.services.imageTransfers.finalize(this.transfer.id);

@@ -169,6 +169,11 @@ export async function startOvirtFake(options: OvirtFakeOptions = {}): Promise<Ov
   const faults = (options.imageioFaults ?? []).map((f) => ({ ...f, left: f.times ?? 1 }));
   const workDir = await mkdtemp(join(tmpdir(), 'ovirt-fake-'));
   const diskFiles = new Map<string, string>(Object.entries(options.diskFiles ?? {}));
+  // A disk backed by a file is as large as the file.
+  for (const [diskId, path] of diskFiles) {
+    const disk = inventory.disks.find((d) => d.id === diskId);
+    if (disk) disk['provisioned_size'] = (await stat(path)).size;
+  }
 
   async function backingFile(diskId: string): Promise<string> {
     let path = diskFiles.get(diskId);
