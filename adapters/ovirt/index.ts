@@ -87,15 +87,16 @@ export class OvirtSource implements SourceProvider {
     return new OvirtSource(connection.name, client, options.pageSize ?? 100);
   }
 
-  /** Clusters, vNIC profiles, networks and storage domains: four requests, whatever the number of VMs. */
+  /** Clusters, vNIC profiles, networks, storage domains and network filters: five requests, whatever the number of VMs. */
   async lookup(): Promise<OvirtLookup> {
-    const [clusters, vnicProfiles, networks, storageDomains] = await Promise.all([
+    const [clusters, vnicProfiles, networks, storageDomains, networkFilters] = await Promise.all([
       this.services.clusters.list(),
       this.services.vnicProfiles.list(),
       this.services.networks.list(),
       this.services.storageDomains.list(),
+      this.services.networkFilters.list(),
     ]);
-    return { clusters: byId(clusters), vnicProfiles: byId(vnicProfiles), networks: byId(networks), storageDomains: byId(storageDomains) };
+    return { clusters: byId(clusters), vnicProfiles: byId(vnicProfiles), networks: byId(networks), storageDomains: byId(storageDomains), networkFilters: byId(networkFilters) };
   }
 
   async listVms(): Promise<SourceVm[]> {

@@ -1,5 +1,5 @@
 import type { Bus, Controller, Disk as CoreDisk, Firmware, Nic as CoreNic, PowerState, Ref, Snapshot as CoreSnapshot, SourceVm } from '../../src/model.js';
-import type { Cluster, Disk, DiskAttachment, Link, Network, Nic, StorageDomain, Vm, VnicProfile } from './types.js';
+import type { Cluster, Disk, DiskAttachment, Link, Network, NetworkFilter, Nic, StorageDomain, Vm, VnicProfile } from './types.js';
 
 // Pure mapping from the oVirt API types to the core SourceVm. The lookup
 // tables (clusters, vNIC profiles, networks, storage domains) are read once
@@ -13,6 +13,8 @@ export interface OvirtLookup {
   vnicProfiles: Map<string, VnicProfile>;
   networks: Map<string, Network>;
   storageDomains: Map<string, StorageDomain>;
+  /** Optional: without it, a profile's network filter is named by its id. */
+  networkFilters?: Map<string, NetworkFilter>;
 }
 
 export function byId<T extends { id: string }>(list: T[]): Map<string, T> {
@@ -132,7 +134,9 @@ function toNic(nic: Nic, lookup: OvirtLookup): CoreNic {
       ...(nic.linked !== undefined ? { linked: nic.linked } : {}),
       ...(profile ? { vnicProfile: { id: profile.id, name: profile.name ?? profile.id } } : linked ? { vnicProfile: { id: linked.id, name: linked.id } } : {}),
       ...(profile ? { portMirroring: profile.portMirroring } : {}),
-      ...(profile?.networkFilter ? { networkFilter: profile.networkFilter.name ?? profile.networkFilter.id } : {}),
+      ...(profile?.networkFilter
+        ? { networkFilter: lookup.networkFilters?.get(profile.networkFilter.id)?.name ?? profile.networkFilter.name ?? profile.networkFilter.id }
+        : {}),
       ...(profile?.qos ? { qos: profile.qos.name ?? profile.qos.id } : {}),
       ...(profile?.passThrough ? { passThrough: profile.passThrough } : {}),
       ...(profile && profile.customProperties.length ? { customProperties: Object.fromEntries(profile.customProperties.map((p) => [p.name, p.value])) } : {}),

@@ -1,4 +1,5 @@
 import type { OvirtClient, Query } from './client.js';
+import { OvirtError } from './errors.js';
 import { items, type ApiNode } from './tree.js';
 import {
   readCluster,
@@ -7,6 +8,7 @@ import {
   readDiskAttachment,
   readImageTransfer,
   readNetwork,
+  readNetworkFilter,
   readNic,
   readSnapshot,
   readStorageDomain,
@@ -18,6 +20,7 @@ import {
   type DiskAttachment,
   type ImageTransfer,
   type Network,
+  type NetworkFilter,
   type Nic,
   type Snapshot,
   type StorageDomain,
@@ -65,9 +68,21 @@ class CollectionService<T> {
    * page, so a listing costs O(N / pageSize) requests.
    */
   async *pages(options: ListOptions & { pageSize: number }): AsyncGenerator<T[]> {
+    const seen = new Set<string>();
     for (let page = 1; ; page++) {
       const search = [options.search, `page ${page}`].filter(Boolean).join(' ');
       const batch = await this.list({ ...options, search, max: options.pageSize });
+      // An engine that ignored `page` would hand out page 1 forever: stop instead of looping.
+      const first = (batch[0] as { id?: string } | undefined)?.id;
+      if (first !== undefined && seen.has(first)) {
+        throw new OvirtError('SOURCE_API_ERROR', `${this.path}: page ${page} repeats an earlier page; the engine does not page search results`, {
+          hint: 'use an engine of version 4.4 or later',
+        });
+      }
+      for (const item of batch) {
+        const id = (item as { id?: string }).id;
+        if (id !== undefined) seen.add(id);
+      }
       if (batch.length > 0) yield batch;
       if (batch.length < options.pageSize) return;
     }
@@ -122,6 +137,7 @@ export class OvirtServices {
   readonly disks: CollectionService<Disk>;
   readonly vnicProfiles: CollectionService<VnicProfile>;
   readonly networks: CollectionService<Network>;
+  readonly networkFilters: CollectionService<NetworkFilter>;
   readonly storageDomains: CollectionService<StorageDomain>;
   readonly clusters: CollectionService<Cluster>;
   readonly dataCenters: CollectionService<DataCenter>;
@@ -132,6 +148,7 @@ export class OvirtServices {
     this.disks = new CollectionService(client, 'disks', 'disk', readDisk);
     this.vnicProfiles = new CollectionService(client, 'vnicprofiles', 'vnic_profile', readVnicProfile);
     this.networks = new CollectionService(client, 'networks', 'network', readNetwork);
+    this.networkFilters = new CollectionService(client, 'networkfilters', 'network_filter', readNetworkFilter);
     this.storageDomains = new CollectionService(client, 'storagedomains', 'storage_domain', readStorageDomain);
     this.clusters = new CollectionService(client, 'clusters', 'cluster', readCluster);
     this.dataCenters = new CollectionService(client, 'datacenters', 'data_center', readDataCenter);

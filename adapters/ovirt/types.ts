@@ -75,6 +75,11 @@ export interface Network {
   vlan?: number;
 }
 
+export interface NetworkFilter {
+  id: string;
+  name?: string;
+}
+
 export interface StorageDomain {
   id: string;
   name?: string;
@@ -259,6 +264,10 @@ export function readNic(n: ApiNode): Nic {
 
 export function readNetwork(n: ApiNode): Network {
   return { id: str(n, 'id') ?? '', ...opt('name', str(n, 'name')), ...opt('dataCenter', readLink(obj(n, 'data_center'))), ...opt('vlan', int(n, 'vlan.id')) };
+}
+
+export function readNetworkFilter(n: ApiNode): NetworkFilter {
+  return { id: str(n, 'id') ?? '', ...opt('name', str(n, 'name')) };
 }
 
 export function readStorageDomain(n: ApiNode): StorageDomain {

@@ -103,6 +103,17 @@ describe('oVirt token renewal limits', () => {
     });
   });
 
+  it('an engine that ignores the page clause is SOURCE_API_ERROR, not an endless listing', async () => {
+    await withFake({ ignorePage: true }, async (fake) => {
+      const source = await OvirtSource.connect({ name: 'rhv', url: fake.url, username: fake.username, password: fake.password, ca: fake.pki.caPem }, { pageSize: 10 });
+      try {
+        await expect(source.listVms()).rejects.toMatchObject({ code: 'SOURCE_API_ERROR', message: expect.stringMatching(/repeats an earlier page/) });
+      } finally {
+        await source.close();
+      }
+    });
+  });
+
   it('an engine without SSO is used with basic auth', async () => {
     await withFake({ sso: false }, async (fake) => {
       const source = await connect(fake);

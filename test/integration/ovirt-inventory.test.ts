@@ -95,7 +95,7 @@ describe('oVirt inventory against the fake engine', () => {
       expect(running.powerState).toBe('on');
       expect(ovirt(running).guestAgent).toEqual({ distribution: 'CentOS Stream', version: '9' });
       expect(running.disks[0]!.ovirt).toMatchObject({ logicalName: '/dev/sda', passDiscard: true, backup: 'incremental' });
-      expect(running.nics[0]!.ovirt).toMatchObject({ networkFilter: IDS.filterVdsm, qos: IDS.qosGold, customProperties: { SecurityGroups: 'web' } });
+      expect(running.nics[0]!.ovirt).toMatchObject({ networkFilter: 'vdsm-no-mac-spoofing', qos: IDS.qosGold, customProperties: { SecurityGroups: 'web' } });
       expect(running.snapshots.map((s) => [s.type, s.name])).toEqual([['active', 'Active VM'], ['regular', 'nightly']]);
 
       // Every oVirt VM fact is typed: the clean ones trip no oVirt rule's fact.
@@ -127,7 +127,7 @@ describe('oVirt inventory against the fake engine', () => {
     try {
       const before = fake.apiRequests().length;
       const vm = await source.findVm({ name: 'vm-dup', cluster: 'Cluster2' });
-      expect(fake.apiRequests().length - before).toBe(5); // the VM (followed) + 4 lookup lists: O(1)
+      expect(fake.apiRequests().length - before).toBe(6); // the VM (followed) + 5 lookup lists: O(1)
       expect(ovirt(vm).cluster?.name).toBe('Cluster2');
       expect(vm.nics[0]!.network.name).toBe('net2');
       const search = fake.apiRequests().find((r) => r.path.endsWith('/vms') && r.query['search']?.includes('vm-dup'));
@@ -180,9 +180,9 @@ describe('oVirt inventory request count', () => {
         const pages = requests.filter((r) => r.path.endsWith('/api/vms'));
         counts.push({ vms: vms.length, requests: requests.length });
         expect(vms.length).toBe(FIXTURE_VMS + extra);
-        // One request per page of 10 (a last, short or empty, page ends the listing) + 4 lookup lists.
+        // One request per page of 10 (a last, short or empty, page ends the listing) + 5 lookup lists.
         expect(pages.length).toBe(Math.floor(vms.length / 10) + 1);
-        expect(requests.length).toBe(pages.length + 4);
+        expect(requests.length).toBe(pages.length + 5);
         for (const p of pages) expect(p.query).toMatchObject({ max: '10', follow: 'disk_attachments.disk,nics.vnic_profile,snapshots,watchdogs,host_devices' });
         // No per-VM requests.
         expect(requests.filter((r) => /\/vms\/[^/]+/.test(r.path))).toHaveLength(0);
@@ -192,7 +192,7 @@ describe('oVirt inventory request count', () => {
       }
     }
     expect(counts[1]!.vms).toBe(100);
-    expect(counts[1]!.requests).toBe(15);
+    expect(counts[1]!.requests).toBe(16);
   });
 });
 

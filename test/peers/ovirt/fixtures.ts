@@ -23,6 +23,7 @@ export interface FakeVm {
 
 export interface FakeInventory {
   datacenters: Entity[];
+  networkfilters: Entity[];
   clusters: Entity[];
   networks: Entity[];
   vnicprofiles: Entity[];
@@ -259,6 +260,10 @@ function baseInventory(): FakeInventory {
         custom_properties: { custom_property: [{ name: 'SecurityGroups', value: 'web' }] },
       },
       { id: IDS.profile2, name: 'net2', pass_through: { mode: 'disabled' }, port_mirroring: false, network: { id: IDS.net2 } },
+    ],
+    networkfilters: [
+      { id: IDS.filterVdsm, name: 'vdsm-no-mac-spoofing', version: { major: 3, minor: 0, build: -1, revision: -1 } },
+      { id: uid('filter:clean-traffic'), name: 'clean-traffic', version: { major: 4, minor: 0, build: -1, revision: -1 } },
     ],
     storagedomains: [
       { id: IDS.sdData, name: 'data', type: 'data', master: true, status: 'active', storage: { type: 'nfs', address: '192.0.2.20', path: '/exports/data' }, storage_format: 'v5', available: 900 * GiB, used: 100 * GiB },

@@ -51,6 +51,8 @@ export interface OvirtFakeOptions {
   imageioDelayMs?: number;
   /** max_readers in the OPTIONS reply. */
   maxReaders?: number;
+  /** Searches ignore the `page` clause (every page is page 1), as a broken engine or proxy might. */
+  ignorePage?: boolean;
 }
 
 export interface LoggedRequest {
@@ -103,6 +105,7 @@ const COLLECTIONS: Record<string, { singular: string; list: (inv: FakeInventory)
   storagedomains: { singular: 'storage_domain', list: (inv) => inv.storagedomains },
   clusters: { singular: 'cluster', list: (inv) => inv.clusters },
   datacenters: { singular: 'data_center', list: (inv) => inv.datacenters },
+  networkfilters: { singular: 'network_filter', list: (inv) => inv.networkfilters },
 };
 
 const xmlParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false });
@@ -301,7 +304,8 @@ export async function startOvirtFake(options: OvirtFakeOptions = {}): Promise<Ov
     }
     if (id === undefined) {
       const maxParam = url.searchParams.get('max');
-      const found = runSearch(coll.list(inventory), url.searchParams.get('search'), url.searchParams.get('case_sensitive') === 'true', inventory, maxParam === null ? undefined : Number(maxParam));
+      const searchText = options.ignorePage ? (url.searchParams.get('search') ?? '').replace(/\bpage\s+\d+/i, '') : url.searchParams.get('search');
+      const found = runSearch(coll.list(inventory), searchText, url.searchParams.get('case_sensitive') === 'true', inventory, maxParam === null ? undefined : Number(maxParam));
       if ('error' in found) {
         fault(req, res, 400, 'Operation Failed', found.error);
         return;
