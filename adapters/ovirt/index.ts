@@ -6,8 +6,8 @@ import type { SourceVm } from '../../src/model.js';
 import { SelectionError, type SourceProvider } from '../../src/source.js';
 import { OvirtClient, type WireFormat } from './client.js';
 import { ImageioSource, type ImageioDownloadOptions } from './imageio.js';
-import { VM_FOLLOW, byId, toSourceVm, type OvirtLookup } from './inventory.js';
-import { OvirtServices } from './services.js';
+import { BLANK_TEMPLATE_ID, TEMPLATE_FOLLOW, VM_FOLLOW, byId, templateToSourceVm, toSourceVm, type OvirtLookup } from './inventory.js';
+import { OvirtServices, type CollectionService } from './services.js';
 import type { Vm } from './types.js';
 
 export { OvirtClient } from './client.js';
@@ -99,14 +99,18 @@ export class OvirtSource implements SourceProvider {
     return { clusters: byId(clusters), vnicProfiles: byId(vnicProfiles), networks: byId(networks), storageDomains: byId(storageDomains), networkFilters: byId(networkFilters) };
   }
 
+  /** Every VM, then every template but `Blank` (`isTemplate: true`), as vSphere lists them. */
   async listVms(): Promise<SourceVm[]> {
-    const readVms = async (): Promise<Vm[]> => {
-      const vms: Vm[] = [];
-      for await (const page of this.services.vms.pages({ pageSize: this.pageSize, follow: VM_FOLLOW, search: 'sortby name asc' })) vms.push(...page);
-      return vms;
+    const readAll = async (service: CollectionService<Vm>, follow: string): Promise<Vm[]> => {
+      const all: Vm[] = [];
+      for await (const page of service.pages({ pageSize: this.pageSize, follow, search: 'sortby name asc' })) all.push(...page);
+      return all;
     };
-    const [lookup, vms] = await Promise.all([this.lookup(), readVms()]);
-    return vms.map((vm) => toSourceVm(vm, lookup));
+    const [lookup, vms, templates] = await Promise.all([this.lookup(), readAll(this.services.vms, VM_FOLLOW), readAll(this.services.templates, TEMPLATE_FOLLOW)]);
+    return [
+      ...vms.map((vm) => toSourceVm(vm, lookup)),
+      ...templates.filter((t) => t.id !== BLANK_TEMPLATE_ID).map((t) => templateToSourceVm(t, lookup)),
+    ];
   }
 
   /**

@@ -7,6 +7,10 @@ import type { Cluster, Disk, DiskAttachment, Link, Network, NetworkFilter, Nic, 
 
 /** `follow=` for one VM with everything the mapping reads, in one request. */
 export const VM_FOLLOW = 'disk_attachments.disk,nics.vnic_profile,snapshots,watchdogs,host_devices';
+/** The same for a template (templates have no snapshots or host devices). */
+export const TEMPLATE_FOLLOW = 'disk_attachments.disk,nics.vnic_profile,watchdogs';
+/** The engine's `Blank` template: the root of every template, not something to move. */
+export const BLANK_TEMPLATE_ID = '00000000-0000-0000-0000-000000000000';
 
 export interface OvirtLookup {
   clusters: Map<string, Cluster>;
@@ -151,6 +155,11 @@ function controllersOf(disks: CoreDisk[]): Controller[] {
     if (!seen.has(key)) seen.set(key, { key, bus: d.controller.bus, model: d.controller.model });
   }
   return [...seen.values()];
+}
+
+/** A template as a SourceVm (`isTemplate`, never running); its `status` is the template's (ok | locked | illegal). */
+export function templateToSourceVm(template: Vm, lookup: OvirtLookup): SourceVm {
+  return { ...toSourceVm(template, lookup), isTemplate: true, powerState: 'off' };
 }
 
 export function toSourceVm(vm: Vm, lookup: OvirtLookup): SourceVm {

@@ -104,6 +104,13 @@ export class VmsService extends CollectionService<Vm> {
   }
 }
 
+export class TemplatesService extends CollectionService<Vm> {
+  constructor(client: OvirtClient) {
+    // A template is a VmBase: the VM reader reads it (no snapshots or host devices).
+    super(client, 'templates', 'template', readVm);
+  }
+}
+
 export class ImageTransfersService extends CollectionService<ImageTransfer> {
   constructor(client: OvirtClient) {
     super(client, 'imagetransfers', 'image_transfer', readImageTransfer);
@@ -134,6 +141,7 @@ export class ImageTransfersService extends CollectionService<ImageTransfer> {
 /** The services of one connection, named like the SDKs' `system_service()` children. */
 export class OvirtServices {
   readonly vms: VmsService;
+  readonly templates: TemplatesService;
   readonly disks: CollectionService<Disk>;
   readonly vnicProfiles: CollectionService<VnicProfile>;
   readonly networks: CollectionService<Network>;
@@ -145,6 +153,7 @@ export class OvirtServices {
 
   constructor(readonly client: OvirtClient) {
     this.vms = new VmsService(client);
+    this.templates = new TemplatesService(client);
     this.disks = new CollectionService(client, 'disks', 'disk', readDisk);
     this.vnicProfiles = new CollectionService(client, 'vnicprofiles', 'vnic_profile', readVnicProfile);
     this.networks = new CollectionService(client, 'networks', 'network', readNetwork);

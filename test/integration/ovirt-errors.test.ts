@@ -91,12 +91,14 @@ describe('oVirt token renewal limits', () => {
   });
 
   it('tokens that live a few requests are renewed as often as needed', async () => {
-    await withFake({ tokenMaxUses: 3 }, async (fake) => {
-      const source = await connect(fake);
+    // Each token serves 8 requests (more than the 7 listVms sends at once); 3 VMs a page make 16 requests.
+    await withFake({ tokenMaxUses: 8 }, async (fake) => {
+      const source = await OvirtSource.connect({ name: 'rhv', url: fake.url, username: fake.username, password: fake.password, ca: fake.pki.caPem }, { pageSize: 3 });
       try {
         const vms = await source.listVms();
         expect(vms.length).toBeGreaterThan(10);
-        expect(ssoRequests(fake).length).toBeGreaterThan(1);
+        expect(ssoRequests(fake).length).toBeGreaterThanOrEqual(2);
+        expect(fake.apiRequests().filter((r) => r.status === 401).length).toBeGreaterThanOrEqual(1);
       } finally {
         await source.close();
       }

@@ -148,15 +148,15 @@ describe('imageio download of a 1 GiB sparse disk with 3 data extents', () => {
 
   it('renews the ticket (extend) so a slow consumer does not idle the transfer out', async () => {
     await withFake({}, async (fake, source) => {
-      const renewed = await source.openDiskDownload(DOWNLOAD_DISK_ID, { pollIntervalMs: 20, inactivityTimeoutS: 1, renewIntervalMs: 250 });
-      await new Promise((r) => setTimeout(r, 1800));
+      const renewed = await source.openDiskDownload(DOWNLOAD_DISK_ID, { pollIntervalMs: 20, inactivityTimeoutS: 2, renewIntervalMs: 250 });
+      await new Promise((r) => setTimeout(r, 3500));
       expect((await renewed.read(0, 4096)).length).toBe(4096);
       await renewed.close(true);
       expect(fake.transfers[0]!.actions.filter((a) => a === 'extend').length).toBeGreaterThan(0);
 
       // The same wait without renewal: the engine pauses the transfer and the ticket is gone.
-      const idle = await source.openDiskDownload(DOWNLOAD_DISK_ID, { pollIntervalMs: 20, inactivityTimeoutS: 1, renewIntervalMs: 0 });
-      await new Promise((r) => setTimeout(r, 1800));
+      const idle = await source.openDiskDownload(DOWNLOAD_DISK_ID, { pollIntervalMs: 20, inactivityTimeoutS: 2, renewIntervalMs: 0 });
+      await new Promise((r) => setTimeout(r, 3500));
       await expect(idle.read(0, 4096)).rejects.toMatchObject({ code: 'TRANSFER_FAILED' });
       await idle.close(false);
       expect(fake.transfers[1]!.phases).toContain('paused_system');
@@ -177,7 +177,7 @@ describe('imageio download of a 1 GiB sparse disk with 3 data extents', () => {
 describe('imageio download interrupted by SIGTERM', () => {
   it('cancels the transfer on the engine', async () => {
     const target = join(dir, 'target-killed.raw');
-    const fake = await startOvirtFake({ diskFiles: { [DOWNLOAD_DISK_ID]: sourceImage }, imageioDelayMs: 150 });
+    const fake = await startOvirtFake({ diskFiles: { [DOWNLOAD_DISK_ID]: sourceImage }, imageioDelayMs: 300 });
     try {
       const script = `${REPO}dist/test/peers/ovirt/download-cli.js`;
       const child = spawn(process.execPath, [script, fake.url, fake.username, fake.pki.caCert, DOWNLOAD_DISK_ID, target], {

@@ -33,9 +33,14 @@ describe('oVirt inventory against the fake engine', () => {
   for (const format of ['xml', 'json'] as const) {
     it(`reads every VM with the facts the checks need (${format})`, async () => {
       const source = await connect(fake, format);
-      const vms = await source.listVms().finally(() => source.close());
+      const all = await source.listVms().finally(() => source.close());
+      const vms = all.filter((vm) => !vm.isTemplate);
       expect(vms.length).toBe(FIXTURE_VMS);
       expect(vms.length).toBeGreaterThanOrEqual(10);
+      // Templates follow the VMs, as on vSphere; the engine's Blank template is not listed.
+      const templates = all.filter((vm) => vm.isTemplate);
+      expect(templates.map((t) => t.name)).toEqual(['tpl-rhel8']);
+      expect(templates[0]).toMatchObject({ powerState: 'off', disks: [{ capacityBytes: 20 * 1024 ** 3, controller: { bus: 'scsi' } }], nics: [{ network: { name: 'vm-net' } }], source: { status: 'ok' } });
 
       const clean = byName(vms, 'vm-clean-1');
       expect(clean.powerState).toBe('off');
@@ -175,14 +180,16 @@ describe('oVirt inventory request count', () => {
       const fake = await startOvirtFake({ extraCleanVms: extra });
       const source = await connect(fake, 'xml', 10);
       try {
-        const vms = await source.listVms();
+        const vms = (await source.listVms()).filter((vm) => !vm.isTemplate);
         const requests = fake.apiRequests();
         const pages = requests.filter((r) => r.path.endsWith('/api/vms'));
         counts.push({ vms: vms.length, requests: requests.length });
         expect(vms.length).toBe(FIXTURE_VMS + extra);
-        // One request per page of 10 (a last, short or empty, page ends the listing) + 5 lookup lists.
+        // One request per page of 10 (a last, short or empty, page ends the listing), one page of
+        // templates, and 5 lookup lists.
         expect(pages.length).toBe(Math.floor(vms.length / 10) + 1);
-        expect(requests.length).toBe(pages.length + 5);
+        expect(requests.filter((r) => r.path.endsWith('/api/templates'))).toHaveLength(1);
+        expect(requests.length).toBe(pages.length + 1 + 5);
         for (const p of pages) expect(p.query).toMatchObject({ max: '10', follow: 'disk_attachments.disk,nics.vnic_profile,snapshots,watchdogs,host_devices' });
         // No per-VM requests.
         expect(requests.filter((r) => /\/vms\/[^/]+/.test(r.path))).toHaveLength(0);
@@ -192,7 +199,7 @@ describe('oVirt inventory request count', () => {
       }
     }
     expect(counts[1]!.vms).toBe(100);
-    expect(counts[1]!.requests).toBe(16);
+    expect(counts[1]!.requests).toBe(17);
   });
 });
 
@@ -208,7 +215,7 @@ describe('v2v inventory --source <ovirt>', () => {
     const res = await runCli(['inventory', '--sources', sources, '--source', 'rhv', '-o', 'json']);
     expect(res.code, res.stderr).toBe(0);
     const { vms } = JSON.parse(res.stdout) as { vms: SourceVm[] };
-    expect(vms).toHaveLength(FIXTURE_VMS);
+    expect(vms).toHaveLength(FIXTURE_VMS + 1);
     const vm = byName(vms, 'vm-clean-2');
     expect(Object.keys(vm).sort()).toEqual(['controllers', 'cpu', 'disks', 'firmware', 'id', 'isTemplate', 'memoryMiB', 'name', 'nics', 'os', 'powerState', 'secureBoot', 'snapshots', 'source'].sort());
     expect(vm.disks.map((d) => d.controller.bus)).toEqual(['virtio', 'scsi']);
@@ -217,6 +224,7 @@ describe('v2v inventory --source <ovirt>', () => {
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/^NAME\s+ID\s+POWER/);
     expect(table.stdout).toMatch(/vm-clean-2\s+\S+\s+off\s+rhel_9x64/);
+    expect(table.stdout).toMatch(/tpl-rhel8 \(template\)/);
     // The password never reaches the output.
     expect(res.stdout + res.stderr + table.stdout + table.stderr).not.toContain(fake.password);
   });

@@ -30,6 +30,8 @@ export interface FakeInventory {
   storagedomains: Entity[];
   disks: Entity[];
   vms: FakeVm[];
+  /** Templates share the VM shape (VmBase); only disk attachments, NICs and watchdogs are sub-collections. */
+  templates: FakeVm[];
 }
 
 /** A stable UUID from a name, so fixtures and tests agree on ids. */
@@ -230,6 +232,32 @@ export function buildVm(spec: VmSpec, inv: FakeInventory): FakeVm {
   return { vm, diskattachments, nics, snapshots, watchdogs, hostdevices: spec.hostDevices ?? [] };
 }
 
+/** A template: a VM shape without run-time state, `status` ok | locked | illegal. */
+export function buildTemplate(spec: VmSpec, inv: FakeInventory): FakeVm {
+  const t = buildVm(spec, inv);
+  const id = uid(`template:${spec.name}`);
+  const { status: _status, origin: _origin, has_illegal_images: _h, numa_tune_mode: _n, guest_operating_system: _g, template: _t, ...base } = t.vm;
+  const template: Entity = { ...base, id, status: 'ok', version: { version_name: 'base', version_number: 1, base_template: { id } } };
+  for (const item of [...t.diskattachments, ...t.nics]) {
+    delete item['vm'];
+    item['template'] = { id };
+  }
+  return { vm: template, diskattachments: t.diskattachments, nics: t.nics, snapshots: [], watchdogs: [], hostdevices: [] };
+}
+
+/** Every engine has the `Blank` template (id all zeros), the root of all others. */
+function blankTemplate(): FakeVm {
+  const id = '00000000-0000-0000-0000-000000000000';
+  return {
+    vm: { id, name: 'Blank', description: 'Blank template', status: 'ok', memory: 1024 * MiB, cpu: { topology: { sockets: 1, cores: 1, threads: 1 } }, os: { type: 'other' }, bios: { type: 'cluster_default' }, usb: { enabled: false }, version: { version_name: 'base version', version_number: 1, base_template: { id } } },
+    diskattachments: [],
+    nics: [],
+    snapshots: [],
+    watchdogs: [],
+    hostdevices: [],
+  };
+}
+
 function baseInventory(): FakeInventory {
   return {
     datacenters: [
@@ -271,6 +299,7 @@ function baseInventory(): FakeInventory {
     ],
     disks: [],
     vms: [],
+    templates: [],
   };
 }
 
@@ -345,5 +374,6 @@ export function defaultInventory(options: { extraCleanVms?: number } = {}): Fake
   ];
   for (let i = 0; i < (options.extraCleanVms ?? 0); i++) specs.push({ name: `vm-bulk-${String(i).padStart(4, '0')}` });
   for (const spec of specs) inv.vms.push(buildVm(spec, inv));
+  inv.templates.push(blankTemplate(), buildTemplate({ name: 'tpl-rhel8', disks: [{ sizeGiB: 20 }] }, inv));
   return inv;
 }

@@ -18,6 +18,7 @@ const REF_COLLECTION: Record<string, string> = {
   storage_domain: 'storagedomains',
   vm: 'vms',
   template: 'templates',
+  base_template: 'templates',
   network_filter: 'networkfilters',
   host: 'hosts',
 };
@@ -30,6 +31,9 @@ export const VM_SUBCOLLECTIONS = [
   { attr: 'watchdogs', rel: 'watchdogs', item: 'watchdog', key: 'watchdogs' },
   { attr: 'host_devices', rel: 'hostdevices', item: 'host_device', key: 'hostdevices' },
 ] as const;
+/** Template sub-collections (the rest of VmBase's are VM-only). */
+export const TEMPLATE_SUBCOLLECTIONS = VM_SUBCOLLECTIONS.filter((s) => s.attr === 'disk_attachments' || s.attr === 'nics' || s.attr === 'watchdogs');
+const TEMPLATE_OTHER_LINKS = ['permissions', 'tags', 'cdroms', 'graphicsconsoles'];
 const VM_OTHER_LINKS = ['permissions', 'tags', 'statistics', 'cdroms', 'graphicsconsoles', 'reporteddevices', 'applications', 'affinitylabels', 'katelloerrata', 'sessions', 'numanodes', 'mediateddevices'];
 
 export type Follow = { [attr: string]: Follow };
@@ -43,10 +47,8 @@ export function parseFollow(follow: string | null | undefined): Follow {
   return tree;
 }
 
-export type Collection = Exclude<keyof FakeInventory, 'vms'> | 'vms';
-
 function findEntity(inv: FakeInventory, collection: string, id: string): Entity | undefined {
-  if (collection === 'vms') return inv.vms.find((v) => v.vm.id === id)?.vm;
+  if (collection === 'vms' || collection === 'templates') return inv[collection].find((v) => v.vm.id === id)?.vm;
   const list = (inv as unknown as Record<string, Entity[] | undefined>)[collection];
   return list?.find((e) => e.id === id);
 }
@@ -78,24 +80,24 @@ export function renderEntity(inv: FakeInventory, collection: string, entity: Ent
   const href = `${API}/${collection}/${entity.id}`;
   const out: Record<string, unknown> = { href, id: entity.id };
   for (const [k, v] of Object.entries(entity)) if (k !== 'id') out[k] = decorate(inv, k, v, follow[k]);
-  if (collection === 'vms') {
-    const fake = inv.vms.find((v) => v.vm.id === entity.id)!;
+  if (collection === 'vms' || collection === 'templates') {
+    const fake = inv[collection].find((v) => v.vm.id === entity.id)!;
     const links: { href: string; rel: string }[] = [];
-    for (const sub of VM_SUBCOLLECTIONS) {
+    for (const sub of collection === 'vms' ? VM_SUBCOLLECTIONS : TEMPLATE_SUBCOLLECTIONS) {
       if (follow[sub.attr]) {
-        out[sub.attr] = { [sub.item]: fake[sub.key].map((item) => renderSubEntity(inv, fake, sub.rel, item, follow[sub.attr]!)) };
+        out[sub.attr] = { [sub.item]: fake[sub.key].map((item) => renderSubEntity(inv, fake, collection, sub.rel, item, follow[sub.attr]!)) };
       } else {
         links.push({ href: `${href}/${sub.rel}`, rel: sub.rel });
       }
     }
-    for (const rel of VM_OTHER_LINKS) links.push({ href: `${href}/${rel}`, rel });
+    for (const rel of collection === 'vms' ? VM_OTHER_LINKS : TEMPLATE_OTHER_LINKS) links.push({ href: `${href}/${rel}`, rel });
     out['link'] = links;
   }
   return out;
 }
 
-export function renderSubEntity(inv: FakeInventory, fake: FakeVm, rel: string, item: Entity, follow: Follow = {}): Record<string, unknown> {
-  const out: Record<string, unknown> = { href: `${API}/vms/${fake.vm.id}/${rel}/${item.id}`, id: item.id };
+export function renderSubEntity(inv: FakeInventory, fake: FakeVm, collection: string, rel: string, item: Entity, follow: Follow = {}): Record<string, unknown> {
+  const out: Record<string, unknown> = { href: `${API}/${collection}/${fake.vm.id}/${rel}/${item.id}`, id: item.id };
   for (const [k, v] of Object.entries(item)) if (k !== 'id') out[k] = decorate(inv, k, v, follow[k]);
   return out;
 }

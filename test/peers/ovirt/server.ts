@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { XMLParser } from 'fast-xml-parser';
 import { makePki, type TestPki } from '../../helpers/certs.js';
 import { defaultInventory, type Entity, type FakeInventory, type FakeVm } from './fixtures.js';
-import { API, VM_SUBCOLLECTIONS, collectionToJson, collectionToXml, parseFollow, renderEntity, renderSubEntity, toJson, toXml } from './render.js';
+import { API, TEMPLATE_SUBCOLLECTIONS, VM_SUBCOLLECTIONS, collectionToJson, collectionToXml, parseFollow, renderEntity, renderSubEntity, toJson, toXml } from './render.js';
 
 // A loopback oVirt engine + imageio daemon for tests: the SSO token endpoint,
 // the REST API (XML and JSON, search with page/max, follow), image transfers
@@ -99,6 +99,7 @@ export interface OvirtFake {
 
 const COLLECTIONS: Record<string, { singular: string; list: (inv: FakeInventory) => Entity[] }> = {
   vms: { singular: 'vm', list: (inv) => inv.vms.map((v) => v.vm) },
+  templates: { singular: 'template', list: (inv) => inv.templates.map((v) => v.vm) },
   disks: { singular: 'disk', list: (inv) => inv.disks },
   vnicprofiles: { singular: 'vnic_profile', list: (inv) => inv.vnicprofiles },
   networks: { singular: 'network', list: (inv) => inv.networks },
@@ -323,20 +324,21 @@ export async function startOvirtFake(options: OvirtFakeOptions = {}): Promise<Ov
       sendEntity(req, res, 200, coll.singular, renderEntity(inventory, collection!, entity, follow));
       return;
     }
-    const subDef = collection === 'vms' ? VM_SUBCOLLECTIONS.find((s) => s.rel === sub) : undefined;
-    if (!subDef) {
+    const subs = collection === 'vms' ? VM_SUBCOLLECTIONS : collection === 'templates' ? TEMPLATE_SUBCOLLECTIONS : [];
+    const subDef = subs.find((s) => s.rel === sub);
+    if (!subDef || (collection !== 'vms' && collection !== 'templates')) {
       fault(req, res, 404, 'Not Found', `No service for ${path}`);
       return;
     }
-    const fakeVm = inventory.vms.find((v) => v.vm.id === id) as FakeVm;
+    const fakeVm = inventory[collection].find((v) => v.vm.id === id) as FakeVm;
     const list = fakeVm[subDef.key];
     if (subId !== undefined) {
       const item = list.find((i) => i.id === subId);
       if (!item) fault(req, res, 404, 'Operation Failed', `Entity not found: ${subId}`);
-      else sendEntity(req, res, 200, subDef.item, renderSubEntity(inventory, fakeVm, subDef.rel, item, follow));
+      else sendEntity(req, res, 200, subDef.item, renderSubEntity(inventory, fakeVm, collection, subDef.rel, item, follow));
       return;
     }
-    const rendered = list.map((item) => renderSubEntity(inventory, fakeVm, subDef.rel, item, follow));
+    const rendered = list.map((item) => renderSubEntity(inventory, fakeVm, collection, subDef.rel, item, follow));
     send(req, res, 200, collectionToXml(subDef.attr, subDef.item, rendered), collectionToJson(subDef.item, rendered));
   }
 
