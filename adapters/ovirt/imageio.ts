@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request, type Agent, type Dispatcher } from 'undici';
 import type { Extent, RandomAccessSource } from '../../src/copy/source.js';
 import { makeAgent } from '../../src/net/tls.js';
-import { redactUrl } from '../../src/redact.js';
+import { redactUrl, registerSecret } from '../../src/redact.js';
 import { OvirtError, transportError } from './errors.js';
 import type { OvirtServices } from './services.js';
 import type { ImageTransfer } from './types.js';
@@ -132,6 +132,8 @@ export class ImageioSource implements RandomAccessSource {
     pendingOpens.add(pending);
     try {
       transfer = await waitForTransferring(services, transfer, options);
+      // The ticket in the URL is the only credential the daemon asks for: keep it out of every message.
+      for (const u of [transfer.transferUrl, transfer.proxyUrl]) if (u) registerSecret(new URL(u).pathname.split('/').pop());
       const agent = makeAgent(services.client.tls, { requestMs: 60_000 });
       const candidates: [ImageioStats['endpoint'], string][] = [];
       if (transfer.transferUrl) candidates.push(['transfer_url', transfer.transferUrl]);

@@ -1,3 +1,4 @@
+import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OvirtSource } from '../../adapters/ovirt/index.js';
 import type { SourceVm } from '../../src/model.js';
@@ -116,14 +117,31 @@ describe('oVirt inventory against the fake engine', () => {
   }
 
   it('answers in the XML and JSON the engine documents (fixture shape check)', async () => {
-    const source = await connect(fake, 'json');
+    const agent = new Agent({ connect: { ca: fake.pki.caPem } });
     try {
-      const json = await source.client.get(`vms/${fake.inventory.vms[0]!.vm.id}`);
-      // JSON scalars are strings; unfollowed sub-collections are links.
-      expect(json['memory']).toBe('2147483648');
-      expect((json['link'] as { rel: string }[]).map((l) => l.rel)).toEqual(expect.arrayContaining(['diskattachments', 'nics', 'snapshots']));
+      const sso = await request(fake.url.replace('/api', '/sso/oauth/token'), {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: new URLSearchParams({ grant_type: 'password', scope: 'ovirt-app-api', username: fake.username, password: fake.password }).toString(),
+      });
+      const { access_token: token } = (await sso.body.json()) as { access_token: string };
+      const id = fake.inventory.vms[0]!.vm.id;
+      const get = async (accept: string, follow?: string) =>
+        (await request(`${fake.url}/vms/${id}${follow ? `?follow=${follow}` : ''}`, { dispatcher: agent, headers: { accept, authorization: `Bearer ${token}` } })).body.text();
+      // XML: id/href as attributes, links for sub-collections, followed lists as plural/singular elements.
+      const xml = await get('application/xml');
+      expect(xml).toMatch(new RegExp(`<vm href="/ovirt-engine/api/vms/${id}" id="${id}">`));
+      expect(xml).toMatch(new RegExp(`<link href="/ovirt-engine/api/vms/${id}/diskattachments" rel="diskattachments"/>`));
+      expect(xml).toMatch(/<memory>2147483648<\/memory>/);
+      const followed = await get('application/xml', 'disk_attachments.disk');
+      expect(followed).toMatch(/<disk_attachments><disk_attachment href="[^"]+" id="[^"]+"><active>true<\/active>.*<disk href="\/ovirt-engine\/api\/disks\/[^"]+" id="[^"]+"><name>/);
+      // JSON: the same names, every scalar a string, lists as {"<singular>": [...]}.
+      const json = JSON.parse(await get('application/json', 'disk_attachments.disk')) as Record<string, unknown>;
+      expect(json).toMatchObject({ id, href: `/ovirt-engine/api/vms/${id}`, memory: '2147483648', disk_attachments: { disk_attachment: [{ bootable: 'true', disk: { format: 'raw' } }] } });
+      expect((json['link'] as { rel: string }[]).map((l) => l.rel)).toEqual(expect.arrayContaining(['nics', 'snapshots']));
     } finally {
-      await source.close();
+      await agent.close();
     }
   });
 
