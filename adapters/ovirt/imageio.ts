@@ -84,6 +84,8 @@ export class ImageioSource implements RandomAccessSource {
   private active = 0;
   private renewTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
+  /** When the daemon last served us (data, extents) or the ticket was extended. */
+  private lastActivity = Date.now();
   /** Why `close(false)` could not cancel the transfer, if it could not. */
   cancelError: unknown;
 
@@ -168,9 +170,14 @@ export class ImageioSource implements RandomAccessSource {
   private startRenewal(): void {
     if (this.options.renewIntervalMs <= 0) return;
     this.renewTimer = setInterval(() => {
-      // A transfer idle past its inactivity timeout is paused by the engine: keep the ticket alive.
+      // A transfer idle past its inactivity timeout is paused by the engine: keep the ticket alive
+      // while the consumer is slow. Data requests keep it alive on their own.
+      if (Date.now() - this.lastActivity < this.options.renewIntervalMs) return;
       this.services.imageTransfers.extend(this.transfer.id).then(
-        () => void this.stats.extends++,
+        () => {
+        this.stats.extends++;
+        this.lastActivity = Date.now();
+      },
         () => undefined,
       );
     }, this.options.renewIntervalMs);
@@ -201,6 +208,7 @@ export class ImageioSource implements RandomAccessSource {
       if (res.statusCode !== 200) throw new HttpStatusError(res.statusCode, text);
       return text;
     });
+    this.lastActivity = Date.now();
     const list = JSON.parse(body) as { start: number; length: number; zero: boolean; hole?: boolean }[];
     return list.map((e) => ({ offset: Number(e.start), length: Number(e.length), zero: Boolean(e.zero) }));
   }
@@ -252,6 +260,7 @@ export class ImageioSource implements RandomAccessSource {
             if (got >= len) break;
           }
           if (got < len) throw new ShortReadError(from, got - (from - offset));
+          this.lastActivity = Date.now();
         } catch (e) {
           if (signal?.aborted) throw e;
           const progressed = offset + got > from;

@@ -33,8 +33,10 @@ const xmlParser = new XMLParser({
   htmlEntities: false,
   ignoreDeclaration: true,
   isArray: (name, jpath) => {
-    const parts = String(jpath).split('.');
-    return isListItem(name, parts[parts.length - 2]);
+    // jpath is `a.b.parent.name`: only the parent's name matters.
+    const path = String(jpath);
+    const end = path.length - name.length - 1;
+    return isListItem(name, end > 0 ? path.slice(path.lastIndexOf('.', end - 1) + 1, end) : undefined);
   },
 });
 
