@@ -266,7 +266,7 @@ export class ImageioSource implements RandomAccessSource {
           const progressed = offset + got > from;
           if (progressed) failures = 0;
           failures++;
-          if (!isRetryable(e) || failures > this.options.maxRetries) throw await this.readError(e, from, failures);
+          if (!isRetryable(e) || failures > this.options.maxRetries) throw await this.readError(e, offset + got, failures);
           this.stats.retries++;
           await sleep(this.options.retryBackoffMs * 2 ** Math.min(failures - 1, 6));
         }
