@@ -2,6 +2,7 @@
 // sources through here and sees only the core SourceProvider.
 import type { SourceConfig } from '../src/config/sources.js';
 import type { SourceProvider } from '../src/source.js';
+import { OvirtSource } from './ovirt/index.js';
 import { VsphereSource } from './vsphere/index.js';
 
 export async function openSource(config: SourceConfig): Promise<SourceProvider> {
@@ -9,8 +10,6 @@ export async function openSource(config: SourceConfig): Promise<SourceProvider> 
     case 'vsphere':
       return VsphereSource.open(config);
     case 'ovirt':
-      throw new (await import('../src/errors.js')).SourceError('SOURCE_TYPE_UNSUPPORTED', `source "${config.name}": the oVirt adapter is not built yet`, {
-        hint: 'only vSphere sources work in this version',
-      });
+      return OvirtSource.open(config);
   }
 }

@@ -65,6 +65,10 @@ export interface OvirtDiskFacts {
   provisionedBytes?: number;
   actualBytes?: number;
   sparse?: boolean;
+  /** Whether the attachment is active (plugged) on the VM. */
+  active?: boolean;
+  /** The disk's alias (its name in the engine UI). */
+  alias?: string;
 }
 
 export interface Nic {
@@ -81,7 +85,12 @@ export interface Nic {
 }
 
 export interface OvirtNicFacts {
+  /** The oVirt NIC `interface` as the engine reports it (virtio, e1000, rtl8139, pci_passthrough, …). */
+  interface?: string;
   plugged: boolean;
+  linked?: boolean;
+  /** The vNIC profile's pass-through mode (`enabled` means SR-IOV). */
+  passThrough?: string;
   vnicProfile?: Ref;
   portMirroring?: boolean;
   networkFilter?: string;
@@ -136,9 +145,17 @@ export interface OvirtFacts {
   numaTuneMode?: string;
   origin?: string;
   watchdogs: { model: string; action: string }[];
-  hostDevices: { name: string; capability?: string; mdevType?: string }[];
+  /** Host devices passed through; `vgpu` marks mediated devices (capability mdev or an mdev type). */
+  hostDevices: { name: string; capability?: string; mdevType?: string; vgpu?: boolean }[];
   hasIllegalImages: boolean;
   migratable?: boolean;
+  /** The VM's own bios type (cluster_default resolved through the cluster): i440fx_sea_bios | q35_sea_bios | q35_ovmf | q35_secure_boot. */
+  biosType?: string;
+  /** CPU threads per core (cpu.topology.threads). */
+  threadsPerCore?: number;
+  stateless?: boolean;
+  /** The VM's custom properties (e.g. `mdev_type`, `sap_agent`). */
+  customProperties?: Record<string, string>;
 }
 
 export interface SourceVm {
