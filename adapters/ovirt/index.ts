@@ -61,7 +61,7 @@ export class OvirtSource implements SourceProvider {
 
   static async open(config: SourceConfig, options: OvirtSourceOptions = {}): Promise<OvirtSource> {
     const password = await readPassword(config);
-    const ca = config.caFile ? await readCaBundle(resolve(config.baseDir, config.caFile)) : undefined;
+    const ca = config.ca ?? (config.caFile ? await readCaBundle(resolve(config.baseDir, config.caFile)) : undefined);
     return OvirtSource.connect(
       { name: config.name, url: config.url, username: config.username, password, ...(ca ? { ca } : {}), ...(config.insecureSkipVerify ? { insecureSkipVerify: true } : {}) },
       options,
