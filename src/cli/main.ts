@@ -4,6 +4,7 @@ import { createLogger } from '../log.js';
 import { ExitCode } from '../model.js';
 import type { CliContext } from './context.js';
 import { registerInventory } from './commands/inventory.js';
+import { registerImport } from './commands/import.js';
 
 const VERSION = '0.1.0';
 
@@ -28,6 +29,7 @@ export async function main(argv: string[], io: Partial<Pick<CliContext, 'stdout'
       ctx.log.level = String(cmd.opts()['logLevel'] ?? 'info');
     });
   registerInventory(program, ctx);
+  registerImport(program, ctx);
 
   try {
     await program.parseAsync(argv);
