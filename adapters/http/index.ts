@@ -36,6 +36,8 @@ async function readAll(body: Body, expected: number): Promise<Buffer> {
     const n = Math.min(chunk.length, expected - fill);
     chunk.copy(buf, fill, 0, n);
     fill += n;
+    // A server without ranges sends everything: stop (and close) once we have what we asked for.
+    if (fill === expected) break;
   }
   return fill === expected ? buf : buf.subarray(0, fill);
 }

@@ -22,6 +22,8 @@ export interface ImageServerOptions {
 
 export interface ImageServer {
   url: string;
+  /** The live options: tests may change throttle or drops between requests. */
+  options: ImageServerOptions;
   requests: { path: string; range?: string; status: number }[];
   close(): Promise<void>;
 }
@@ -83,14 +85,17 @@ export async function startImageServer(o: ImageServerOptions): Promise<ImageServ
       etag: `"${size}"`,
     });
     const drop = o.dropOnceAt?.[name];
-    // Drop inside a large body only (not the probe), once.
-    if (drop !== undefined && !dropped.has(name) && length > size / 4) {
+    // Drop once, inside the body that covers the chosen offset (never the 32 KiB format probe).
+    if (drop !== undefined && !dropped.has(name) && length > 64 * 1024) {
       const cut = Math.floor(size * drop) - start;
       if (cut > 0 && cut < length) {
-        dropped.add(name);
         const stream = createReadStream(join(o.root, name), { start, end: start + cut - 1 });
         stream.pipe(res, { end: false });
-        stream.on('end', () => setTimeout(() => res.socket?.destroy(), 20));
+        stream.on('end', () => {
+          // Only a body that really reached the cut counts as the one drop.
+          dropped.add(name);
+          setTimeout(() => res.socket?.destroy(), 20);
+        });
         return;
       }
     }
@@ -103,6 +108,7 @@ export async function startImageServer(o: ImageServerOptions): Promise<ImageServ
   const { port } = server.address() as AddressInfo;
   return {
     url: `${o.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    options: o,
     requests,
     close: () =>
       new Promise<void>((r) => {
