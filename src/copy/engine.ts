@@ -18,7 +18,7 @@
  *     retries?: number;                      // transient source failures retried per position (default 5)
  *     retryDelayMs?: number;                 // first backoff (doubles, default 500)
  *     chunkSize?: number;                    // read size (default 4 MiB)
- *     parallel?: number;                     // reads in flight (default 4)
+ *     parallel?: number;                     // reads in flight (default 8)
  *     scratchDir?: string;                   // where a streamed qcow2/vmdk lands before conversion
  *     label?: string;                        // the disk name in progress events (default source.description)
  *     log?: Logger;
@@ -41,12 +41,12 @@
  * InterruptedError on abort. The in-progress marker convention is described in target.ts.
  */
 import { createHash, type Hash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { InterruptedError, V2vError, describe } from '../errors.js';
 import type { Logger } from '../log.js';
-import { classifyTransportError } from '../net/tls.js';
 import { CopyError } from './errors.js';
 import { SNIFF_BYTES, decompress, detectCompression, detectFormat, needsConversion, peek, rechunk, type Compression } from './format.js';
 import { ProgressMeter, type CopyProgress } from './progress.js';
@@ -87,18 +87,29 @@ export interface CopyResult {
 const MiB = 2 ** 20;
 const GRANULE = 4096;
 const ZERO_CHUNK = Buffer.alloc(4 * MiB);
-const CHECKPOINT_MS = 2000;
+// How often the target is fdatasync'ed and the marker advanced: at most this much is redone after a crash.
+const CHECKPOINT_MS = 5000;
 
 function isTarget(t: DiskTarget | TargetSpec): t is DiskTarget {
   return typeof (t as DiskTarget).prepare === 'function';
 }
 
+// Network failures worth another try. (Not imported from net/tls.ts: that pulls in undici,
+// which local copies do not need and which costs a noticeable start-up time.)
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
+  'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_ABORTED', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+  'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT',
+]);
+
 /** Whether a source failure is worth another try at the same position. */
 export function isTransient(e: unknown): boolean {
   if (e instanceof V2vError) return e.code === 'SOURCE_UNREACHABLE' || e.details?.['transient'] === true;
-  const code = (e as { code?: unknown })?.code;
-  if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'ECONNRESET' || code === 'UND_ERR_ABORTED') return true;
-  return classifyTransportError(e).kind === 'unreachable';
+  for (let cur = e, depth = 0; cur && depth < 6; cur = (cur as { cause?: unknown }).cause, depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
+  }
+  return false;
 }
 
 function abortReason(signal: AbortSignal): unknown {
@@ -162,6 +173,8 @@ class CopyRun {
     this.retries = o.retries ?? 5;
     this.retryDelayMs = o.retryDelayMs ?? 500;
     if (o.checksum) this.hash = createHash('sha256');
+    // Every read in flight listens for the abort.
+    setMaxListeners(0, this.signal);
   }
 
   async execute(): Promise<CopyResult> {
@@ -270,10 +283,29 @@ class CopyRun {
     this.hash?.update(buf);
   }
 
+  private readonly pool: Buffer[] = [];
+
+  private async readOnce(src: RandomAccessSource, offset: number, length: number): Promise<Buffer> {
+    if (!src.readInto || length > this.chunkSize) return src.read(offset, length, this.signal);
+    const buf = this.pool.pop() ?? Buffer.allocUnsafe(this.chunkSize);
+    try {
+      const n = await src.readInto(buf.subarray(0, length), offset, this.signal);
+      return buf.subarray(0, n);
+    } catch (e) {
+      this.pool.push(buf);
+      throw e;
+    }
+  }
+
+  /** Gives a pooled buffer back once it is written. */
+  private release(buf: Buffer): void {
+    if (buf.buffer.byteLength === this.chunkSize && this.pool.length < 64) this.pool.push(Buffer.from(buf.buffer, buf.byteOffset, this.chunkSize));
+  }
+
   private async readWithRetry(src: RandomAccessSource, offset: number, length: number): Promise<Buffer> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const buf = await guard(src.read(offset, length, this.signal), this.signal);
+        const buf = await guard(this.readOnce(src, offset, length), this.signal);
         const expected = Math.min(length, src.size - offset);
         if (buf.length < expected) throw new CopyError('SOURCE_UNREACHABLE', `short read at ${offset}: ${buf.length} of ${expected} bytes`, { details: { transient: true } });
         this.lastMovement = performance.now();
@@ -322,7 +354,7 @@ class CopyRun {
     this.meter.bytesDone = resumeFrom;
     await this.hashTargetPrefix(resumeFrom);
 
-    const depth = Math.max(1, this.o.parallel ?? 4);
+    const depth = Math.max(1, this.o.parallel ?? 8);
     const window = 1024 * MiB;
     for (let base = resumeFrom; base < size; base += window) {
       const extents = await this.extentsOf(src, base, Math.min(window, size - base));
@@ -355,6 +387,7 @@ class CopyRun {
           const buf = await reads.get(i)!;
           reads.delete(i);
           await this.writeData(buf, item.offset);
+          if (src.readInto) this.release(buf);
         }
         this.moved(item.length);
         await this.checkpoint(false, item.offset + item.length);

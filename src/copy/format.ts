@@ -88,7 +88,7 @@ function gunzip(input: AsyncIterable<Buffer>, what: string): AsyncIterable<Buffe
 }
 
 function unxz(input: AsyncIterable<Buffer>, what: string): AsyncIterable<Buffer> {
-  const child = spawn('xz', ['--decompress', '--stdout', '--threads=1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('xz', ['--decompress', '--stdout', '--threads=0'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   let inputError: InputFailure | undefined;

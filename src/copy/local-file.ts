@@ -69,6 +69,16 @@ export async function openLocalFile(path: string): Promise<RandomAccessSource | 
       }
       return buf.subarray(0, done);
     },
+    async readInto(buf: Buffer, offset: number): Promise<number> {
+      const n = Math.min(buf.length, size - offset);
+      let done = 0;
+      while (done < n) {
+        const { bytesRead } = await handle.read(buf, done, n - done, offset + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return done;
+    },
     async close() {
       await handle.close();
     },

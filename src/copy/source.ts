@@ -43,6 +43,12 @@ export interface RandomAccessSource extends SourceBase {
   /** Whether a failed read may simply be retried at the same offset. */
   readonly retryable?: boolean;
   /**
+   * Optional: reads into a caller's buffer (`buffer.length` bytes at `offset`,
+   * short only at end of disk) and returns the byte count. Lets the engine
+   * reuse a small pool of buffers instead of allocating one per read.
+   */
+  readInto?(buffer: Buffer, offset: number, signal?: AbortSignal): Promise<number>;
+  /**
    * Optional: the image format behind `read()` when it is not raw (only with
    * `localPath`, which the engine then converts with qemu-img). Default raw.
    */

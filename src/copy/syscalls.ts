@@ -61,10 +61,34 @@ export function blockDeviceSize(fd: number): number {
   return Number(out[0]);
 }
 
-/** Makes [offset, offset+length) of a block device read as zeros (the kernel uses WRITE ZEROES / discard where it can). */
+const FALLOC_FL_ZERO_RANGE = 0x10;
+let punchOnDevices = true;
+
+/**
+ * Makes [offset, offset+length) of a block device read as zeros. First
+ * fallocate(PUNCH_HOLE), which the kernel turns into a zeroing that may unmap
+ * (thin devices and loop files stay sparse, as with qemu-img); devices that
+ * cannot get BLKZEROOUT (WRITE ZEROES, or written zeros as the last resort).
+ */
+/**
+ * Tries to make a whole device range read as zeros cheaply (discard that
+ * zeroes: thin devices, loop files). Returns false where only slow zeroing
+ * would work; the caller then zeroes range by range.
+ */
+export function tryPunchDevice(fd: number, offset: number, length: number): boolean {
+  if (length <= 0) return true;
+  return load().fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) === 0;
+}
+
 export function blockZeroOut(fd: number, offset: number, length: number): void {
   if (length <= 0) return;
-  if (load().ioctlRange(fd, BLKZEROOUT, [BigInt(offset), BigInt(length)]) !== 0) fail('ioctl(BLKZEROOUT)');
+  const c = load();
+  if (punchOnDevices) {
+    if (c.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) === 0) return;
+    punchOnDevices = false;
+  }
+  if (c.fallocate(fd, FALLOC_FL_ZERO_RANGE, offset, length) === 0) return;
+  if (c.ioctlRange(fd, BLKZEROOUT, [BigInt(offset), BigInt(length)]) !== 0) fail('ioctl(BLKZEROOUT)');
 }
 
 /** Discards a block device range (used only when the caller knows discard reads back zeros). */

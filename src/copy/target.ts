@@ -16,7 +16,7 @@ import { constants as fsc } from 'node:fs';
 import { mkdir, open, rename, rm, stat, statfs, readFile, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CopyError, formatBytes } from './errors.js';
-import { allocate, blockDeviceSize, blockZeroOut } from './syscalls.js';
+import { allocate, blockDeviceSize, blockZeroOut, tryPunchDevice } from './syscalls.js';
 
 /** CDI's default filesystem overhead (5.5 %): the share of a Filesystem PVC the image may not use. */
 export const DEFAULT_FILESYSTEM_OVERHEAD = 0.055;
@@ -69,7 +69,7 @@ export interface DiskTarget {
   readonly capacity: number;
   /** Where the in-progress marker is (see the module comment). */
   readonly markerPath: string;
-  /** Whether zero ranges may be skipped (a fresh sparse file reads zeros everywhere). Valid after prepare(). */
+  /** Whether zero ranges may be skipped (a fresh sparse file, a device discarded to zeros). Valid after prepare(). */
   readonly zeroedAfterPrepare: boolean;
   /** The size the target ends with for a disk of `virtualSize` (grown to the volume, as CDI does). */
   finalSize(virtualSize: number): number;
@@ -230,19 +230,24 @@ class FilesystemTarget extends BaseTarget implements DiskTarget {
 
 class BlockTarget extends BaseTarget implements DiskTarget {
   readonly kind = 'block' as const;
-  readonly zeroedAfterPrepare = false;
+  zeroedAfterPrepare = false;
   constructor(
     readonly path: string,
     readonly capacity: number,
     markerPath: string,
+    private readonly preallocation: boolean,
   ) {
     super(new MarkerFile(markerPath));
   }
   finalSize(): number {
     return this.capacity;
   }
-  async prepare(): Promise<void> {
+  async prepare(_size: number, resumeFrom: number): Promise<void> {
     this.handle = await open(this.path, fsc.O_RDWR);
+    // One discard-that-zeroes over the rest of the device makes every zero
+    // range known-zero (loop files and thin devices stay sparse). Devices that
+    // cannot do it are zeroed range by range, only where the image is zero.
+    if (!this.preallocation) this.zeroedAfterPrepare = tryPunchDevice(this.handle.fd, resumeFrom, this.capacity - resumeFrom);
   }
   async zero(offset: number, length: number): Promise<void> {
     const end = Math.min(offset + length, this.capacity);
@@ -301,7 +306,7 @@ export async function openTarget(spec: TargetSpec): Promise<DiskTarget> {
     const st = await handle.stat();
     if (!st.isBlockDevice()) throw new CopyError('TARGET_INVALID', `${spec.device} is not a block device`, { hint: 'use --volume-mode Filesystem for a directory' });
     const size = blockDeviceSize(handle.fd);
-    return new BlockTarget(spec.device, size, join(spec.stateDir ?? defaultStateDir(), markerNameFor(spec.device)));
+    return new BlockTarget(spec.device, size, join(spec.stateDir ?? defaultStateDir(), markerNameFor(spec.device)), spec.preallocation ?? false);
   } finally {
     await handle.close();
   }
