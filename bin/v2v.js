@@ -1,4 +1,6 @@
 #!/usr/bin/env node
-import { main } from '../dist/src/cli/main.js';
+// Disk copies keep several reads and a write in flight on libuv's pool; the default 4 threads serialise them.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+const { main } = await import('../dist/src/cli/main.js');
 
 process.exitCode = await main(process.argv);

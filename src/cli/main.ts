@@ -6,6 +6,7 @@ import type { CliContext } from './context.js';
 import { registerInventory } from './commands/inventory.js';
 import { registerCheck } from './commands/check.js';
 import { registerPlan } from './commands/plan.js';
+import { registerImport } from './commands/import.js';
 
 const VERSION = '0.1.0';
 
@@ -32,6 +33,7 @@ export async function main(argv: string[], io: Partial<Pick<CliContext, 'stdout'
   registerInventory(program, ctx);
   registerCheck(program, ctx);
   registerPlan(program, ctx);
+  registerImport(program, ctx);
 
   try {
     await program.parseAsync(argv);

@@ -16,6 +16,17 @@ interface SourceBase {
   readonly description: string;
   /** Releases the source (closes connections, finalizes or cancels transfers). `ok` says whether the copy succeeded. */
   close(ok: boolean): Promise<void>;
+  /**
+   * Optional: what makes this source's bytes the same bytes next time (an
+   * ETag, a digest, a disk id + snapshot). A resumed copy continues only when
+   * the identity matches; without it, size and description are used.
+   */
+  readonly identity?: string;
+  /**
+   * Optional: a local file holding the image exactly as the source serves it
+   * (any format). Lets the engine hand non-raw images to qemu-img directly.
+   */
+  readonly localPath?: string;
 }
 
 /**
@@ -31,6 +42,17 @@ export interface RandomAccessSource extends SourceBase {
   read(offset: number, length: number, signal?: AbortSignal): Promise<Buffer>;
   /** Whether a failed read may simply be retried at the same offset. */
   readonly retryable?: boolean;
+  /**
+   * Optional: reads into a caller's buffer (`buffer.length` bytes at `offset`,
+   * short only at end of disk) and returns the byte count. Lets the engine
+   * reuse a small pool of buffers instead of allocating one per read.
+   */
+  readInto?(buffer: Buffer, offset: number, signal?: AbortSignal): Promise<number>;
+  /**
+   * Optional: the image format behind `read()` when it is not raw (only with
+   * `localPath`, which the engine then converts with qemu-img). Default raw.
+   */
+  readonly format?: ImageFormat;
 }
 
 /**

@@ -1,0 +1,123 @@
+// The few Linux calls Node does not expose, through koffi (already a
+// dependency for libvirt/VDDK): hole punching, block zero-out, device size,
+// and SEEK_DATA/SEEK_HOLE for local files' allocation maps.
+import koffi from 'koffi';
+
+const FALLOC_FL_KEEP_SIZE = 0x01;
+const FALLOC_FL_PUNCH_HOLE = 0x02;
+const BLKGETSIZE64 = 0x80081272;
+const BLKZEROOUT = 0x127f;
+const BLKDISCARD = 0x1277;
+const SEEK_DATA = 3;
+const SEEK_HOLE = 4;
+
+interface Libc {
+  fallocate(fd: number, mode: number, offset: number, length: number): number;
+  ioctlU64(fd: number, request: number, out: bigint[]): number;
+  ioctlRange(fd: number, request: number, range: bigint[]): number;
+  lseek(fd: number, offset: number, whence: number): number;
+  errno(): number;
+}
+
+let libc: Libc | undefined;
+
+function load(): Libc {
+  if (libc) return libc;
+  const lib = koffi.load('libc.so.6');
+  const errnoLocation = lib.func('int *__errno_location()');
+  libc = {
+    fallocate: lib.func('int fallocate(int fd, int mode, int64_t offset, int64_t len)'),
+    ioctlU64: lib.func('ioctl', 'int', ['int', 'unsigned long', koffi.out(koffi.pointer('uint64_t'))]),
+    ioctlRange: lib.func('ioctl', 'int', ['int', 'unsigned long', koffi.pointer('uint64_t')]),
+    lseek: lib.func('int64_t lseek(int fd, int64_t offset, int whence)'),
+    errno: () => koffi.decode(errnoLocation(), 'int') as number,
+  };
+  return libc;
+}
+
+function fail(call: string): never {
+  const errno = load().errno();
+  const err = new Error(`${call} failed: errno ${errno}`) as Error & { errno: number };
+  err.errno = errno;
+  throw err;
+}
+
+/** Deallocates [offset, offset+length) of a regular file, keeping its size; the range reads as zeros. */
+export function punchHole(fd: number, offset: number, length: number): void {
+  if (length <= 0) return;
+  if (load().fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) !== 0) fail('fallocate(PUNCH_HOLE)');
+}
+
+/** Allocates [offset, offset+length) of a regular file (preallocation). */
+export function allocate(fd: number, offset: number, length: number): void {
+  if (length <= 0) return;
+  if (load().fallocate(fd, 0, offset, length) !== 0) fail('fallocate');
+}
+
+/** The size of a block device in bytes. */
+export function blockDeviceSize(fd: number): number {
+  const out: bigint[] = [0n];
+  if (load().ioctlU64(fd, BLKGETSIZE64, out) !== 0) fail('ioctl(BLKGETSIZE64)');
+  return Number(out[0]);
+}
+
+const FALLOC_FL_ZERO_RANGE = 0x10;
+let punchOnDevices = true;
+
+/**
+ * Makes [offset, offset+length) of a block device read as zeros. First
+ * fallocate(PUNCH_HOLE), which the kernel turns into a zeroing that may unmap
+ * (thin devices and loop files stay sparse, as with qemu-img); devices that
+ * cannot get BLKZEROOUT (WRITE ZEROES, or written zeros as the last resort).
+ */
+/**
+ * Tries to make a whole device range read as zeros cheaply (discard that
+ * zeroes: thin devices, loop files). Returns false where only slow zeroing
+ * would work; the caller then zeroes range by range.
+ */
+export function tryPunchDevice(fd: number, offset: number, length: number): boolean {
+  if (length <= 0) return true;
+  return load().fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) === 0;
+}
+
+export function blockZeroOut(fd: number, offset: number, length: number): void {
+  if (length <= 0) return;
+  const c = load();
+  if (punchOnDevices) {
+    if (c.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) === 0) return;
+    punchOnDevices = false;
+  }
+  if (c.fallocate(fd, FALLOC_FL_ZERO_RANGE, offset, length) === 0) return;
+  if (c.ioctlRange(fd, BLKZEROOUT, [BigInt(offset), BigInt(length)]) !== 0) fail('ioctl(BLKZEROOUT)');
+}
+
+/** Discards a block device range (used only when the caller knows discard reads back zeros). */
+export function blockDiscard(fd: number, offset: number, length: number): void {
+  if (length <= 0) return;
+  if (load().ioctlRange(fd, BLKDISCARD, [BigInt(offset), BigInt(length)]) !== 0) fail('ioctl(BLKDISCARD)');
+}
+
+const ENXIO = 6;
+
+/**
+ * The data ranges of a local file from SEEK_DATA/SEEK_HOLE; everything else is
+ * a hole. Filesystems without support report the whole file as data.
+ */
+export function dataRanges(fd: number, size: number): { offset: number; length: number }[] {
+  const c = load();
+  const out: { offset: number; length: number }[] = [];
+  let pos = 0;
+  while (pos < size) {
+    const data = c.lseek(fd, pos, SEEK_DATA);
+    if (data < 0) {
+      if (c.errno() === ENXIO) break;
+      fail('lseek(SEEK_DATA)');
+    }
+    const hole = c.lseek(fd, data, SEEK_HOLE);
+    if (hole < 0) fail('lseek(SEEK_HOLE)');
+    const end = Math.min(hole, size);
+    if (end > data) out.push({ offset: data, length: end - data });
+    pos = end;
+  }
+  return out;
+}
