@@ -23,3 +23,7 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json
 fi
 
 bash test/peers/vcsim/build.sh "$PWD/.cache/vcsim/vcsim-v2v"
+
+# The Debian guest virt-v2v converts in the tests: built once from Debian packages,
+# then expanded from its compressed cache (.cache/guest) on later runs.
+bash test/guest/build-guest.sh "$PWD/.cache/guest"
