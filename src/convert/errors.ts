@@ -79,7 +79,7 @@ export function extractToolError(output: string): string | undefined {
   const message: string[] = [lines[start]!.replace(/^virt-v2v(-in-place|-inspector)?: error: /, '')];
   for (const line of lines.slice(start + 1)) {
     // virt-v2v ends its error with advice on -v -x; that advice is about reporting bugs, not about the guest.
-    if (/^If reporting bugs, run virt-v2v with debugging enabled/.test(line)) break;
+    if (/^If reporting bugs, run virt-v2v/.test(line)) break;
     message.push(line);
   }
   return message.join('\n').trim();

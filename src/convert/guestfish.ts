@@ -2,6 +2,11 @@
 // driven with `guestfish --remote`. Each appliance launch costs 10–20 s under
 // TCG, so reading the guest's files, planning in TypeScript and writing the
 // edits all happen in this single launch.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runTool } from './run-tool.js';
 import { ConversionError } from './errors.js';
 
@@ -16,16 +21,30 @@ export class GuestfishSession {
   private constructor(
     readonly pid: number,
     private readonly env: NodeJS.ProcessEnv,
+    /** The server's stderr goes here: remote commands report their errors there, not to the client. */
+    private readonly logDir: string,
   ) {}
+
+  private async serverErrors(): Promise<string> {
+    try {
+      return (await readFile(join(this.logDir, 'server.log'), 'utf8')).trim().split('\n').slice(-5).join('\n');
+    } catch {
+      return '';
+    }
+  }
 
   /** Starts the server, adds the drives and launches the appliance. */
   static async start(drives: GuestfishDrive[], env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<GuestfishSession> {
-    const started = await runTool('guestfish', ['--listen'], { env, ...(signal ? { signal } : {}) });
-    const pid = /GUESTFISH_PID=(\d+)/.exec(started.stdout)?.[1];
-    if (started.code !== 0 || !pid) {
-      throw new ConversionError('NIC_RENAME_FAILED', `guestfish --listen failed: ${started.output.trim()}`);
+    const logDir = await mkdtemp(join(tmpdir(), 'v2v-guestfish-'));
+    const log = join(logDir, 'server.log');
+    let pid: number;
+    try {
+      pid = await startServer(env, log);
+    } catch (error) {
+      await rm(logDir, { recursive: true, force: true });
+      throw error;
     }
-    const session = new GuestfishSession(Number(pid), env);
+    const session = new GuestfishSession(pid, env, logDir);
     const onAbort = (): void => session.kill();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -47,7 +66,13 @@ export class GuestfishSession {
     if (this.closed) throw new Error('guestfish session is closed');
     const result = await runTool('guestfish', [`--remote=${this.pid}`, '--', ...command], { env: this.env });
     if (result.code !== 0) {
-      throw new ConversionError('NIC_RENAME_FAILED', `guestfish ${command[0]} failed: ${result.output.trim() || `exit ${String(result.code)}`}`, {
+      const why = result.output.trim() || (await this.serverErrors()) || `exit ${String(result.code)}`;
+      // A failed command ends the server (guestfish's exit-on-error): the session is over.
+      if (!alive(this.pid)) {
+        this.closed = true;
+        await rm(this.logDir, { recursive: true, force: true });
+      }
+      throw new ConversionError('NIC_RENAME_FAILED', `guestfish ${command.join(' ')} failed: ${why}`, {
         details: { command },
       });
     }
@@ -70,6 +95,7 @@ export class GuestfishSession {
       this.closed = true;
       // `exit` makes the server shut qemu down; wait for it so the disks are released.
       await waitForExit(this.pid, 60_000);
+      await rm(this.logDir, { recursive: true, force: true });
     }
   }
 
@@ -82,7 +108,41 @@ export class GuestfishSession {
     } catch {
       // gone already
     }
+    void waitForExit(this.pid, 10_000).then(() => rm(this.logDir, { recursive: true, force: true }));
   }
+}
+
+/**
+ * `guestfish --listen` forks a server that keeps the parent's stdio open, so
+ * waiting for the streams to close would wait for the server to exit: read
+ * the PID line and stop listening once the parent has exited.
+ */
+function startServer(env: NodeJS.ProcessEnv, log: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const logFd = openSync(log, 'a');
+    const child = spawn('guestfish', ['--listen'], { env, stdio: ['ignore', 'pipe', logFd] });
+    closeSync(logFd);
+    let out = '';
+    child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+    child.on('error', (error) => reject(new ConversionError('CONVERSION_TOOL_MISSING', `guestfish could not start: ${error.message}`, { cause: error })));
+    child.on('exit', (code) => {
+      // Give the pipe a moment to deliver what the parent printed before it exited.
+      setTimeout(() => {
+        child.stdout?.destroy();
+        const pid = /GUESTFISH_PID=(\d+)/.exec(out)?.[1];
+        if (code === 0 && pid) resolve(Number(pid));
+        else {
+          let errors = '';
+          try {
+            errors = readFileSync(log, 'utf8').trim();
+          } catch {
+            // no log
+          }
+          reject(new ConversionError('NIC_RENAME_FAILED', `guestfish --listen failed (exit ${String(code)}): ${errors || out.trim()}`));
+        }
+      }, 50);
+    });
+  });
 }
 
 function alive(pid: number): boolean {
