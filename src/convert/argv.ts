@@ -41,8 +41,10 @@ export interface AccelerationChoice {
  */
 export function libguestfsEnv(base: NodeJS.ProcessEnv, choice: AccelerationChoice): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base, LIBGUESTFS_BACKEND: 'direct' };
-  if (choice.forceTcg) env['LIBGUESTFS_BACKEND_SETTINGS'] = 'force_tcg';
-  else delete env['LIBGUESTFS_BACKEND_SETTINGS'];
+  // The settings are a colon-separated list the user may have set for other reasons.
+  const settings = (base['LIBGUESTFS_BACKEND_SETTINGS'] ?? '').split(':').filter((s) => s.length > 0);
+  if (choice.forceTcg && !settings.includes('force_tcg')) settings.push('force_tcg');
+  if (settings.length) env['LIBGUESTFS_BACKEND_SETTINGS'] = settings.join(':');
   // virt-v2v colours and wraps only for a tty; keep its output plain for the parser.
   env['TERM'] = 'dumb';
   return env;

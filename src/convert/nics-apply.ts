@@ -1,6 +1,6 @@
 // Applies a NIC plan inside the guest in the same appliance launch that read
 // the files (see guestfish.ts), and reports every file changed.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Nic } from '../model.js';
@@ -64,15 +64,18 @@ export async function inspectAndMount(fish: GuestfishSession): Promise<GuestOs |
   return os;
 }
 
-async function readNetworkFiles(fish: GuestfishSession): Promise<GuestFile[]> {
+/** The files byte for byte (`download`; guestfish's `cat` appends a newline). */
+async function readNetworkFiles(fish: GuestfishSession, staging: string): Promise<GuestFile[]> {
   const paths = new Set<string>();
   for (const pattern of NETWORK_CONFIG_GLOBS) {
     for (const path of await fish.lines('glob-expand', pattern)) paths.add(path);
   }
   const files: GuestFile[] = [];
-  for (const path of [...paths].sort()) {
+  for (const [i, path] of [...paths].sort().entries()) {
     if ((await fish.run('is-file', path)).trim() !== 'true') continue;
-    files.push({ path, content: await fish.run('cat', path) });
+    const local = join(staging, `read-${i}`);
+    await fish.run('download', path, local);
+    files.push({ path, content: await readFile(local, 'utf8') });
   }
   return files;
 }
@@ -82,9 +85,9 @@ export async function renameNicsInSession(fish: GuestfishSession, os: GuestOs, n
   if (os.type !== 'linux') {
     return { naming, unchanged: true, changed: [], assignments: [], skipped: [], notApplied: `${os.type} guest: NIC names are not configured in files` };
   }
-  const plan = planNicRenames(await readNetworkFiles(fish), nics, naming);
   const staging = await mkdtemp(join(tmpdir(), 'v2v-nics-'));
   try {
+    const plan = planNicRenames(await readNetworkFiles(fish, staging), nics, naming);
     for (const [i, edit] of plan.edits.entries()) {
       const target = edit.renameTo ?? edit.path;
       if (edit.renameTo) await fish.run('mv', edit.path, edit.renameTo);
@@ -99,16 +102,16 @@ export async function renameNicsInSession(fish: GuestfishSession, os: GuestOs, n
       // New and rewritten files need their SELinux labels; the guest relabels on next boot.
       await fish.run('touch', '/.autorelabel');
     }
+    return {
+      naming,
+      unchanged: plan.edits.length === 0,
+      changed: plan.edits.map((e) => ({ path: e.path, ...(e.renameTo ? { renamedTo: e.renameTo } : {}), created: e.create, changes: e.changes })),
+      assignments: plan.assignments,
+      skipped: plan.skipped,
+    };
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
-  return {
-    naming,
-    unchanged: plan.edits.length === 0,
-    changed: plan.edits.map((e) => ({ path: e.path, ...(e.renameTo ? { renamedTo: e.renameTo } : {}), created: e.create, changes: e.changes })),
-    assignments: plan.assignments,
-    skipped: plan.skipped,
-  };
 }
 
 /**

@@ -78,13 +78,28 @@ export function runTool(command: string, args: string[], options: RunToolOptions
         );
       } else reject(error);
     });
-    child.on('close', (code, signal) => {
+    // The tool's children (qemu-nbd, nbdkit, qemu) inherit its stdout/stderr:
+    // if the tool dies without stopping them they hold the pipes open and
+    // 'close' never comes. So: when the tool itself exits abnormally, end the
+    // rest of its group; and never wait more than a moment for the pipes.
+    let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let settled = false;
+    const finish = (): void => {
+      if (settled || !exited) return;
+      settled = true;
       options.signal?.removeEventListener('abort', onAbort);
       if (killTimer) clearTimeout(killTimer);
-      // Whatever the tool left behind in its group (a qemu that outlived virt-v2v) goes too.
-      if (aborted || code !== 0) killGroup('SIGKILL');
-      resolve({ code, signal, output, stdout, aborted });
+      if (aborted || exited.code !== 0) killGroup('SIGKILL');
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      resolve({ code: exited.code, signal: exited.signal, output, stdout, aborted });
+    };
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+      if (aborted || code !== 0) killGroup('SIGTERM');
+      setTimeout(finish, 2000);
     });
+    child.on('close', () => finish());
     if (options.input !== undefined && child.stdin) {
       child.stdin.on('error', () => undefined);
       child.stdin.end(options.input);

@@ -91,9 +91,12 @@ describe('command lines (golden)', () => {
   });
 
   it('libguestfs env: direct backend always, force_tcg only when KVM is unusable', () => {
-    const base = { PATH: '/usr/bin', LIBGUESTFS_BACKEND_SETTINGS: 'stale' };
+    const base = { PATH: '/usr/bin', LIBGUESTFS_BACKEND: 'libvirt' };
     expect(libguestfsEnv(base, { forceTcg: true })).toEqual({ PATH: '/usr/bin', LIBGUESTFS_BACKEND: 'direct', LIBGUESTFS_BACKEND_SETTINGS: 'force_tcg', TERM: 'dumb' });
     expect(libguestfsEnv(base, { forceTcg: false })).toEqual({ PATH: '/usr/bin', LIBGUESTFS_BACKEND: 'direct', TERM: 'dumb' });
+    // The user's own settings are kept; force_tcg is added once.
+    expect(libguestfsEnv({ LIBGUESTFS_BACKEND_SETTINGS: 'gdb' }, { forceTcg: true })['LIBGUESTFS_BACKEND_SETTINGS']).toBe('gdb:force_tcg');
+    expect(libguestfsEnv({ LIBGUESTFS_BACKEND_SETTINGS: 'force_tcg' }, { forceTcg: true })['LIBGUESTFS_BACKEND_SETTINGS']).toBe('force_tcg');
   });
 });
 
