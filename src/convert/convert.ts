@@ -114,7 +114,10 @@ export async function convertGuest(options: ConvertGuestOptions): Promise<Conver
     const v2vStarted = performance.now();
     const result = await runTool('virt-v2v-in-place', inPlaceArgv({ domainXml, verbose: options.verbose ?? false }), {
       env,
-      onOutput: (chunk) => parser.push(chunk),
+      onOutput: (chunk) => {
+        parser.push(chunk);
+        options.logger?.debug({ tool: 'virt-v2v-in-place', output: chunk }, 'virt-v2v output');
+      },
       ...(signal ? { signal } : {}),
     });
     parser.flush();

@@ -16,6 +16,7 @@ export type ConversionErrorCode =
   | 'CONVERSION_NO_SPACE'
   | 'CONVERSION_TOOL_MISSING'
   | 'CONVERSION_COMMIT_FAILED'
+  | 'CONVERSION_DOMAIN_XML_INVALID'
   | 'NIC_RENAME_FAILED';
 
 export class ConversionError extends V2vError {

@@ -7,3 +7,4 @@ export { planNicRenames, type NicNaming, type NicPlan } from './nics.js';
 export { parseProgressLine, ProgressParser, type ConversionPhase, type ConversionProgress } from './progress.js';
 export { buildDomainXml, type DomainDisk } from './domain-xml.js';
 export { detectAcceleration, chooseAcceleration } from './accel.js';
+export { validateDomainXmlWithVirsh } from './validate-virsh.js';

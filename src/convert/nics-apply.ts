@@ -36,8 +36,26 @@ export interface NicRenameReport {
   notApplied?: string;
 }
 
-/** Finds the OS and mounts its filesystems read-write; undefined when there is none. */
-export async function inspectAndMount(fish: GuestfishSession): Promise<GuestOs | undefined> {
+export interface Mount {
+  mountpoint: string;
+  device: string;
+}
+
+/**
+ * Mounts the guest's filesystems, parents first. Read-only until something
+ * must be written, so that a run with nothing to change leaves the disk
+ * byte-identical (a read-write ext4 mount alone rewrites the superblock).
+ */
+async function mountAll(fish: GuestfishSession, mounts: Mount[], readOnly: boolean): Promise<void> {
+  await fish.run('umount-all');
+  for (const { mountpoint, device } of mounts) {
+    // A leading '-' keeps the server alive when one filesystem does not mount (swap listed in fstab, …).
+    await fish.run(readOnly ? '-mount-ro' : '-mount', device, mountpoint);
+  }
+}
+
+/** Finds the OS and mounts its filesystems read-only; undefined when there is none. */
+export async function inspectAndMount(fish: GuestfishSession): Promise<{ os: GuestOs; mounts: Mount[] } | undefined> {
   const roots = await fish.lines('inspect-os');
   const root = roots[0];
   if (!root) return undefined;
@@ -57,11 +75,8 @@ export async function inspectAndMount(fish: GuestfishSession): Promise<GuestOs |
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({ mountpoint: m[1]!, device: m[2]! }))
     .sort((a, b) => a.mountpoint.length - b.mountpoint.length);
-  for (const { mountpoint, device } of mounts) {
-    // A leading '-' keeps the server alive when one filesystem does not mount (swap listed in fstab, …).
-    await fish.run(`-mount`, device, mountpoint);
-  }
-  return os;
+  await mountAll(fish, mounts, true);
+  return { os, mounts };
 }
 
 /** The files byte for byte (`download`; guestfish's `cat` appends a newline). */
@@ -81,13 +96,15 @@ async function readNetworkFiles(fish: GuestfishSession, staging: string): Promis
 }
 
 /** Plans against the mounted guest and applies the plan; the session stays open. */
-export async function renameNicsInSession(fish: GuestfishSession, os: GuestOs, nics: Nic[], naming: NicNaming): Promise<NicRenameReport> {
+export async function renameNicsInSession(fish: GuestfishSession, guest: { os: GuestOs; mounts: Mount[] }, nics: Nic[], naming: NicNaming): Promise<NicRenameReport> {
+  const { os } = guest;
   if (os.type !== 'linux') {
     return { naming, unchanged: true, changed: [], assignments: [], skipped: [], notApplied: `${os.type} guest: NIC names are not configured in files` };
   }
   const staging = await mkdtemp(join(tmpdir(), 'v2v-nics-'));
   try {
     const plan = planNicRenames(await readNetworkFiles(fish, staging), nics, naming);
+    if (plan.edits.length) await mountAll(fish, guest.mounts, false);
     for (const [i, edit] of plan.edits.entries()) {
       const target = edit.renameTo ?? edit.path;
       if (edit.renameTo) await fish.run('mv', edit.path, edit.renameTo);
@@ -130,9 +147,10 @@ export async function renameGuestNics(options: {
   const onAbort = (): void => fish.kill();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const os = await inspectAndMount(fish);
-    const report = os
-      ? await renameNicsInSession(fish, os, options.nics, options.naming)
+    const guest = await inspectAndMount(fish);
+    const os = guest?.os;
+    const report = guest
+      ? await renameNicsInSession(fish, guest, options.nics, options.naming)
       : { naming: options.naming, unchanged: true, changed: [], assignments: [], skipped: [], notApplied: 'no operating system found on the disks' };
     await fish.close();
     return { os, report };

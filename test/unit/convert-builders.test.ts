@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { chooseAcceleration } from '../../src/convert/accel.js';
 import { inPlaceArgv, inspectorArgv, libguestfsEnv, overlayCommitArgv, overlayCreateArgv } from '../../src/convert/argv.js';
 import { buildDomainXml, driveSuffix } from '../../src/convert/domain-xml.js';
+import { validateDomainXmlWithVirsh } from '../../src/convert/validate-virsh.js';
 import { guestVm } from '../guest/guest.js';
 import { REPO } from '../helpers/peers.js';
 
@@ -60,6 +61,12 @@ describe('domain XML for virt-v2v -i libvirtxml', () => {
     expect(xml).toContain('<memory>4194304</memory>');
     expect(xml).toContain('<name>web &amp; db &lt;prod&gt;</name>');
     expect(virshDefine(xml)).toContain('defined');
+  });
+
+  it('validateDomainXmlWithVirsh passes the builder\'s XML and names libvirt\'s refusal', async () => {
+    await expect(validateDomainXmlWithVirsh(buildDomainXml(guestVm(), [{ path: '/d/0.qcow2', format: 'qcow2' }]))).resolves.toBeUndefined();
+    const broken = buildDomainXml(guestVm(), [{ path: '/d/0.qcow2', format: 'qcow2' }]).replace("bus='scsi'", "bus='floppy-tape'");
+    await expect(validateDomainXmlWithVirsh(broken)).rejects.toMatchObject({ code: 'CONVERSION_DOMAIN_XML_INVALID', message: expect.stringContaining('floppy-tape') });
   });
 
   it('refuses a domain with no disks (virt-v2v would say "no non-removable disks")', () => {
