@@ -24,3 +24,7 @@ fi
 
 bash test/peers/vcsim/build.sh "$PWD/.cache/vcsim/vcsim-v2v"
 bash native/fake-vddk/build.sh "$PWD/.cache/fake-vddk"
+
+# The Debian guest virt-v2v converts in the tests: built once from Debian packages,
+# then expanded from its compressed cache (.cache/guest) on later runs.
+bash test/guest/build-guest.sh "$PWD/.cache/guest"

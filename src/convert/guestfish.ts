@@ -1,0 +1,162 @@
+// One libguestfs appliance, many commands: a `guestfish --listen` server
+// driven with `guestfish --remote`. Each appliance launch costs 10–20 s under
+// TCG, so reading the guest's files, planning in TypeScript and writing the
+// edits all happen in this single launch.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runTool } from './run-tool.js';
+import { ConversionError } from './errors.js';
+
+export interface GuestfishDrive {
+  path: string;
+  format: 'raw' | 'qcow2';
+  readonly?: boolean;
+}
+
+export class GuestfishSession {
+  private closed = false;
+  private constructor(
+    readonly pid: number,
+    private readonly env: NodeJS.ProcessEnv,
+    /** The server's stderr goes here: remote commands report their errors there, not to the client. */
+    private readonly logDir: string,
+  ) {}
+
+  private async serverErrors(): Promise<string> {
+    try {
+      return (await readFile(join(this.logDir, 'server.log'), 'utf8')).trim().split('\n').slice(-5).join('\n');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Starts the server, adds the drives and launches the appliance. */
+  static async start(drives: GuestfishDrive[], env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<GuestfishSession> {
+    const logDir = await mkdtemp(join(tmpdir(), 'v2v-guestfish-'));
+    const log = join(logDir, 'server.log');
+    let pid: number;
+    try {
+      pid = await startServer(env, log);
+    } catch (error) {
+      await rm(logDir, { recursive: true, force: true });
+      throw error;
+    }
+    const session = new GuestfishSession(pid, env, logDir);
+    const onAbort = (): void => session.kill();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      for (const drive of drives) {
+        await session.run(drive.readonly ? 'add-ro' : 'add', drive.path, `format:${drive.format}`);
+      }
+      await session.run('run');
+    } catch (error) {
+      session.kill();
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    return session;
+  }
+
+  /** Runs one command; its stdout, or a NIC_RENAME_FAILED with guestfish's message. */
+  async run(...command: string[]): Promise<string> {
+    if (this.closed) throw new Error('guestfish session is closed');
+    const result = await runTool('guestfish', [`--remote=${this.pid}`, '--', ...command], { env: this.env });
+    if (result.code !== 0) {
+      const why = result.output.trim() || (await this.serverErrors()) || `exit ${String(result.code)}`;
+      // A failed command ends the server (guestfish's exit-on-error): the session is over.
+      if (!alive(this.pid)) {
+        this.closed = true;
+        await rm(this.logDir, { recursive: true, force: true });
+      }
+      throw new ConversionError('NIC_RENAME_FAILED', `guestfish ${command.join(' ')} failed: ${why}`, {
+        details: { command },
+      });
+    }
+    return result.stdout;
+  }
+
+  /** Lines of a command's output, empty lines dropped. */
+  async lines(...command: string[]): Promise<string[]> {
+    return (await this.run(...command)).split('\n').filter((l) => l.length > 0);
+  }
+
+  /** Syncs and unmounts, then stops the appliance. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.run('umount-all');
+      await this.run('sync');
+      await this.run('exit');
+    } finally {
+      this.closed = true;
+      // `exit` makes the server shut qemu down; wait for it so the disks are released.
+      await waitForExit(this.pid, 60_000);
+      await rm(this.logDir, { recursive: true, force: true });
+    }
+  }
+
+  /** Stops the server at once (cancellation, errors). */
+  kill(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      process.kill(this.pid, 'SIGTERM');
+    } catch {
+      // gone already
+    }
+    void waitForExit(this.pid, 10_000).then(() => rm(this.logDir, { recursive: true, force: true }));
+  }
+}
+
+/**
+ * `guestfish --listen` forks a server that keeps the parent's stdio open, so
+ * waiting for the streams to close would wait for the server to exit: read
+ * the PID line and stop listening once the parent has exited.
+ */
+function startServer(env: NodeJS.ProcessEnv, log: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const logFd = openSync(log, 'a');
+    const child = spawn('guestfish', ['--listen'], { env, stdio: ['ignore', 'pipe', logFd] });
+    closeSync(logFd);
+    let out = '';
+    child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+    child.on('error', (error) => reject(new ConversionError('CONVERSION_TOOL_MISSING', `guestfish could not start: ${error.message}`, { cause: error })));
+    child.on('exit', (code) => {
+      // Give the pipe a moment to deliver what the parent printed before it exited.
+      setTimeout(() => {
+        child.stdout?.destroy();
+        const pid = /GUESTFISH_PID=(\d+)/.exec(out)?.[1];
+        if (code === 0 && pid) resolve(Number(pid));
+        else {
+          let errors = '';
+          try {
+            errors = readFileSync(log, 'utf8').trim();
+          } catch {
+            // no log
+          }
+          reject(new ConversionError('NIC_RENAME_FAILED', `guestfish --listen failed (exit ${String(code)}): ${errors || out.trim()}`));
+        }
+      }, 50);
+    });
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+}
+

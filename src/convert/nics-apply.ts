@@ -1,0 +1,163 @@
+// Applies a NIC plan inside the guest in the same appliance launch that read
+// the files (see guestfish.ts), and reports every file changed.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Nic } from '../model.js';
+import { GuestfishSession, type GuestfishDrive } from './guestfish.js';
+import { NETWORK_CONFIG_GLOBS, planNicRenames, type GuestFile, type NicAssignment, type NicNaming, type SkippedName } from './nics.js';
+
+export interface GuestOs {
+  root: string;
+  type: string;
+  distro: string;
+  productName: string;
+  majorVersion: number;
+  minorVersion: number;
+  osinfo: string;
+  hostname: string;
+}
+
+export interface ChangedFile {
+  path: string;
+  renamedTo?: string;
+  created: boolean;
+  changes: string[];
+}
+
+export interface NicRenameReport {
+  naming: NicNaming;
+  /** Nothing needed changing (a second run, or nothing to do). */
+  unchanged: boolean;
+  changed: ChangedFile[];
+  assignments: NicAssignment[];
+  skipped: SkippedName[];
+  /** Set when the whole step was skipped (not Linux, no OS found). */
+  notApplied?: string;
+}
+
+export interface Mount {
+  mountpoint: string;
+  device: string;
+}
+
+/**
+ * Mounts the guest's filesystems, parents first. Read-only until something
+ * must be written, so that a run with nothing to change leaves the disk
+ * byte-identical (a read-write ext4 mount alone rewrites the superblock).
+ */
+async function mountAll(fish: GuestfishSession, mounts: Mount[], readOnly: boolean): Promise<void> {
+  await fish.run('umount-all');
+  for (const { mountpoint, device } of mounts) {
+    // A leading '-' keeps the server alive when one filesystem does not mount (swap listed in fstab, …).
+    await fish.run(readOnly ? '-mount-ro' : '-mount', device, mountpoint);
+  }
+}
+
+/** Finds the OS and mounts its filesystems read-only; undefined when there is none. */
+export async function inspectAndMount(fish: GuestfishSession): Promise<{ os: GuestOs; mounts: Mount[] } | undefined> {
+  const roots = await fish.lines('inspect-os');
+  const root = roots[0];
+  if (!root) return undefined;
+  const get = async (what: string): Promise<string> => (await fish.run(`inspect-get-${what}`, root)).trim();
+  const os: GuestOs = {
+    root,
+    type: await get('type'),
+    distro: await get('distro'),
+    productName: await get('product-name'),
+    majorVersion: Number(await get('major-version')),
+    minorVersion: Number(await get('minor-version')),
+    osinfo: await get('osinfo'),
+    hostname: await get('hostname'),
+  };
+  const mounts = (await fish.lines('inspect-get-mountpoints', root))
+    .map((line) => /^(\S+): (\S+)$/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ mountpoint: m[1]!, device: m[2]! }))
+    .sort((a, b) => a.mountpoint.length - b.mountpoint.length);
+  await mountAll(fish, mounts, true);
+  return { os, mounts };
+}
+
+/** The files byte for byte (`download`; guestfish's `cat` appends a newline). */
+async function readNetworkFiles(fish: GuestfishSession, staging: string): Promise<GuestFile[]> {
+  const paths = new Set<string>();
+  for (const pattern of NETWORK_CONFIG_GLOBS) {
+    for (const path of await fish.lines('glob-expand', pattern)) paths.add(path);
+  }
+  const files: GuestFile[] = [];
+  for (const [i, path] of [...paths].sort().entries()) {
+    if ((await fish.run('is-file', path)).trim() !== 'true') continue;
+    const local = join(staging, `read-${i}`);
+    await fish.run('download', path, local);
+    files.push({ path, content: await readFile(local, 'utf8') });
+  }
+  return files;
+}
+
+/** Plans against the mounted guest and applies the plan; the session stays open. */
+export async function renameNicsInSession(fish: GuestfishSession, guest: { os: GuestOs; mounts: Mount[] }, nics: Nic[], naming: NicNaming): Promise<NicRenameReport> {
+  const { os } = guest;
+  if (os.type !== 'linux') {
+    return { naming, unchanged: true, changed: [], assignments: [], skipped: [], notApplied: `${os.type} guest: NIC names are not configured in files` };
+  }
+  const staging = await mkdtemp(join(tmpdir(), 'v2v-nics-'));
+  try {
+    const plan = planNicRenames(await readNetworkFiles(fish, staging), nics, naming);
+    if (plan.edits.length) await mountAll(fish, guest.mounts, false);
+    for (const [i, edit] of plan.edits.entries()) {
+      const target = edit.renameTo ?? edit.path;
+      if (edit.renameTo) await fish.run('mv', edit.path, edit.renameTo);
+      if (edit.create) await fish.run('mkdir-p', target.slice(0, target.lastIndexOf('/')));
+      const local = join(staging, String(i));
+      await writeFile(local, edit.content);
+      // upload keeps the mode of an existing file (keyfiles must stay 0600).
+      await fish.run('upload', local, target);
+      if (edit.create) await fish.run('chmod', `0${(edit.mode ?? 0o644).toString(8)}`, target);
+    }
+    if (plan.edits.length && (await fish.run('is-file', '/etc/selinux/config')).trim() === 'true') {
+      // New and rewritten files need their SELinux labels; the guest relabels on next boot.
+      await fish.run('touch', '/.autorelabel');
+    }
+    return {
+      naming,
+      unchanged: plan.edits.length === 0,
+      changed: plan.edits.map((e) => ({ path: e.path, ...(e.renameTo ? { renamedTo: e.renameTo } : {}), created: e.create, changes: e.changes })),
+      assignments: plan.assignments,
+      skipped: plan.skipped,
+    };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * One appliance launch: inspect, mount, read the network files, plan, write.
+ * Used on its own (`v2v` on already converted disks) and by convertGuest on
+ * the overlays.
+ */
+export async function renameGuestNics(options: {
+  drives: GuestfishDrive[];
+  nics: Nic[];
+  naming: NicNaming;
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}): Promise<{ os: GuestOs | undefined; report: NicRenameReport }> {
+  const fish = await GuestfishSession.start(options.drives, options.env, options.signal);
+  const onAbort = (): void => fish.kill();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const guest = await inspectAndMount(fish);
+    const os = guest?.os;
+    const report = guest
+      ? await renameNicsInSession(fish, guest, options.nics, options.naming)
+      : { naming: options.naming, unchanged: true, changed: [], assignments: [], skipped: [], notApplied: 'no operating system found on the disks' };
+    await fish.close();
+    return { os, report };
+  } catch (error) {
+    fish.kill();
+    throw error;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,0 +1,67 @@
+// `npm run bench -- convert [--runs 1] [--naming eth|keep]`: convertGuest (overlay +
+// virt-v2v-in-place + NIC renaming + commit) against bare `virt-v2v-in-place
+// -i libvirtxml` on a copy of the same Debian guest disk. The target is ≤ 10 %
+// overhead. Runs alternate bare/ours so machine load drifts hit both.
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { detectAcceleration } from '../../src/convert/accel.js';
+import { inPlaceArgv, libguestfsEnv } from '../../src/convert/argv.js';
+import { convertGuest } from '../../src/convert/convert.js';
+import { buildDomainXml } from '../../src/convert/domain-xml.js';
+import type { NicNaming } from '../../src/convert/nics.js';
+import { runTool } from '../../src/convert/run-tool.js';
+import { guestImages, guestVm } from '../guest/guest.js';
+
+const seconds = (t0: number): number => (performance.now() - t0) / 1000;
+
+export async function run(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { runs: { type: 'string', default: '1' }, naming: { type: 'string', default: 'eth' } } });
+  const images = guestImages();
+  const acceleration = await detectAcceleration();
+  const env = libguestfsEnv(process.env, acceleration);
+  process.stdout.write(`libguestfs: ${acceleration.forceTcg ? 'TCG' : 'KVM'} (${acceleration.reason}); guest ${images.debian}\n`);
+  const work = await mkdtemp(join(tmpdir(), 'v2v-bench-convert-'));
+  const rows: { bare: number; ours: number; parts: string }[] = [];
+  try {
+    for (let i = 0; i < Number(values.runs); i++) {
+      const bareDisk = join(work, `bare-${i}.img`);
+      const oursDisk = join(work, `ours-${i}.img`);
+      execFileSync('cp', ['--sparse=always', images.debian, bareDisk]);
+      execFileSync('cp', ['--sparse=always', images.debian, oursDisk]);
+
+      const domainXml = join(work, `bare-${i}.xml`);
+      await writeFile(domainXml, buildDomainXml(guestVm(), [{ path: bareDisk, format: 'raw' }]));
+      const t0 = performance.now();
+      const bare = await runTool('virt-v2v-in-place', inPlaceArgv({ domainXml }), { env });
+      const bareSeconds = seconds(t0);
+      if (bare.code !== 0) throw new Error(`bare virt-v2v-in-place failed:\n${bare.output}`);
+
+      const t1 = performance.now();
+      const report = await convertGuest({
+        vm: guestVm(),
+        disks: [{ path: oursDisk, format: 'raw' }],
+        nicNaming: values.naming as NicNaming,
+        workDir: work,
+      });
+      const oursSeconds = seconds(t1);
+      const s = report.seconds;
+      const parts = `virt-v2v ${s.virtV2v.toFixed(1)} s + NICs ${s.nics.toFixed(1)} s + commit ${s.commit.toFixed(1)} s + overlays/XML ${(s.total - s.virtV2v - s.nics - s.commit).toFixed(1)} s`;
+      rows.push({ bare: bareSeconds, ours: oursSeconds, parts });
+      process.stdout.write(
+        `run ${i + 1}: bare virt-v2v-in-place ${bareSeconds.toFixed(1)} s; convertGuest ${oursSeconds.toFixed(1)} s (${parts}); overhead ${(((oursSeconds - bareSeconds) / bareSeconds) * 100).toFixed(1)} %\n`,
+      );
+      await rm(bareDisk, { force: true });
+      await rm(oursDisk, { force: true });
+    }
+    const bareTotal = rows.reduce((a, r) => a + r.bare, 0);
+    const oursTotal = rows.reduce((a, r) => a + r.ours, 0);
+    process.stdout.write(
+      `total over ${rows.length} run(s): bare ${bareTotal.toFixed(1)} s, convertGuest ${oursTotal.toFixed(1)} s, overhead ${(((oursTotal - bareTotal) / bareTotal) * 100).toFixed(1)} % (target ≤ 10 %)\n`,
+    );
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,122 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { chooseAcceleration } from '../../src/convert/accel.js';
+import { inPlaceArgv, inspectorArgv, libguestfsEnv, overlayCommitArgv, overlayCreateArgv } from '../../src/convert/argv.js';
+import { buildDomainXml, driveSuffix } from '../../src/convert/domain-xml.js';
+import { validateDomainXmlWithVirsh } from '../../src/convert/validate-virsh.js';
+import { guestVm } from '../guest/guest.js';
+import { REPO } from '../helpers/peers.js';
+
+/** Compares with test/fixtures/convert/NAME; UPDATE_GOLDEN=1 rewrites the file. */
+function golden(name: string, actual: string): void {
+  const path = `${REPO}test/fixtures/convert/${name}`;
+  if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(path, actual);
+  expect(actual).toBe(readFileSync(path, 'utf8'));
+}
+
+/** libvirt's own parser (test driver, no daemon): the seam the koffi binding will fill. */
+function virshDefine(xml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'v2v-domxml-'));
+  writeFileSync(join(dir, 'domain.xml'), xml);
+  return execFileSync('virsh', ['-c', 'test:///default', 'define', join(dir, 'domain.xml')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+describe('domain XML for virt-v2v -i libvirtxml', () => {
+  it('describes the Debian test guest: SCSI disk on its overlay, BIOS, four vmxnet3 NICs (golden)', () => {
+    const xml = buildDomainXml(guestVm(), [{ path: '/work/disk0.overlay.qcow2', format: 'qcow2' }]);
+    golden('domain-bios-scsi.xml', xml);
+    expect(virshDefine(xml)).toContain("Domain 'debian-guest' defined");
+  });
+
+  it('keeps each disk on its source bus with per-prefix letters, EFI via os firmware, escapes names (golden)', () => {
+    const base = guestVm();
+    const vm = guestVm({
+      name: 'web & db <prod>',
+      firmware: 'efi',
+      cpu: { sockets: 2, coresPerSocket: 2 },
+      memoryMiB: 4096,
+      source: { ...(base.source as Extract<typeof base.source, { type: 'vsphere' }>), uuid: '420C1D2E-AAAA-BBBB-CCCC-0123456789AB' },
+      disks: [
+        { ...base.disks[0]!, controller: { bus: 'sata', model: 'VirtualAHCIController' } },
+        { ...base.disks[0]!, key: '2001', controller: { bus: 'ide', model: 'VirtualIDEController' } },
+        { ...base.disks[0]!, key: '2002', controller: { bus: 'scsi', model: 'VirtualLsiLogicController' } },
+        { ...base.disks[0]!, key: '2003', controller: { bus: 'nvme', model: 'VirtualNVMEController' } },
+      ],
+      nics: [{ mac: '00:50:56:AB:CD:EF', model: 'e1000e', network: { name: "dvs 'prod'" } }, { mac: '00:50:56:00:00:09', model: 'sriov', network: { name: '' } }],
+    });
+    const xml = buildDomainXml(vm, [
+      { path: '/d/0.qcow2', format: 'qcow2' },
+      { path: '/d/1.qcow2', format: 'qcow2' },
+      { path: '/d/2.qcow2', format: 'qcow2' },
+      { path: '/dev/block3', format: 'raw', block: true },
+    ]);
+    golden('domain-efi-mixed.xml', xml);
+    expect(xml).toContain("<target dev='sda' bus='sata'/>");
+    expect(xml).toContain("<target dev='hda' bus='ide'/>");
+    expect(xml).toContain("<target dev='sdb' bus='scsi'/>");
+    expect(xml).toContain("<target dev='sdc' bus='sata'/>");
+    expect(xml).toContain('<memory>4194304</memory>');
+    expect(xml).toContain('<name>web &amp; db &lt;prod&gt;</name>');
+    expect(virshDefine(xml)).toContain('defined');
+  });
+
+  it('validateDomainXmlWithVirsh passes the builder\'s XML and names libvirt\'s refusal', async () => {
+    await expect(validateDomainXmlWithVirsh(buildDomainXml(guestVm(), [{ path: '/d/0.qcow2', format: 'qcow2' }]))).resolves.toBeUndefined();
+    const broken = buildDomainXml(guestVm(), [{ path: '/d/0.qcow2', format: 'qcow2' }]).replace("bus='scsi'", "bus='floppy-tape'");
+    await expect(validateDomainXmlWithVirsh(broken)).rejects.toMatchObject({ code: 'CONVERSION_DOMAIN_XML_INVALID', message: expect.stringContaining('floppy-tape') });
+  });
+
+  it('refuses a domain with no disks (virt-v2v would say "no non-removable disks")', () => {
+    expect(() => buildDomainXml(guestVm(), [])).toThrow(/at least one disk/);
+  });
+
+  it.each([
+    [0, 'a'],
+    [25, 'z'],
+    [26, 'aa'],
+    [27, 'ab'],
+    [701, 'zz'],
+    [702, 'aaa'],
+  ])('drive suffix %i → %s', (index, suffix) => {
+    expect(driveSuffix(index)).toBe(suffix);
+  });
+});
+
+describe('command lines (golden)', () => {
+  it('virt-v2v-in-place, virt-v2v-inspector and qemu-img overlay/commit argv', () => {
+    const lines = [
+      ['virt-v2v-in-place', ...inPlaceArgv({ domainXml: '/w/domain.xml' })],
+      ['virt-v2v-in-place', ...inPlaceArgv({ domainXml: '/w/domain.xml', verbose: true })],
+      ['virt-v2v-inspector', ...inspectorArgv({ domainXml: '/w/domain.xml', output: '/w/inspection.xml' })],
+      ['qemu-img', ...overlayCreateArgv({ path: '/t/disk0/disk.img', format: 'raw' }, '/w/disk0.overlay.qcow2')],
+      ['qemu-img', ...overlayCommitArgv('/w/disk0.overlay.qcow2')],
+    ].map((argv) => argv.join(' '));
+    golden('argv.txt', `${lines.join('\n')}\n`);
+  });
+
+  it('libguestfs env: direct backend always, force_tcg only when KVM is unusable', () => {
+    const base = { PATH: '/usr/bin', LIBGUESTFS_BACKEND: 'libvirt' };
+    expect(libguestfsEnv(base, { forceTcg: true })).toEqual({ PATH: '/usr/bin', LIBGUESTFS_BACKEND: 'direct', LIBGUESTFS_BACKEND_SETTINGS: 'force_tcg', TERM: 'dumb' });
+    expect(libguestfsEnv(base, { forceTcg: false })).toEqual({ PATH: '/usr/bin', LIBGUESTFS_BACKEND: 'direct', TERM: 'dumb' });
+    // The user's own settings are kept; force_tcg is added once.
+    expect(libguestfsEnv({ LIBGUESTFS_BACKEND_SETTINGS: 'gdb' }, { forceTcg: true })['LIBGUESTFS_BACKEND_SETTINGS']).toBe('gdb:force_tcg');
+    expect(libguestfsEnv({ LIBGUESTFS_BACKEND_SETTINGS: 'force_tcg' }, { forceTcg: true })['LIBGUESTFS_BACKEND_SETTINGS']).toBe('force_tcg');
+  });
+});
+
+describe('KVM or TCG', () => {
+  const usable = { override: undefined, kvmDeviceUsable: true, cpuHasVirtualization: true, qemuKvmProbe: true };
+  it.each([
+    ['everything usable', usable, false],
+    ['no /dev/kvm', { ...usable, kvmDeviceUsable: false }, true],
+    ['nested without vmx/svm (this CI machine)', { ...usable, cpuHasVirtualization: false }, true],
+    ['qemu aborts with KVM', { ...usable, qemuKvmProbe: false }, true],
+    ['V2V_FORCE_TCG=1 on a KVM host', { ...usable, override: '1' }, true],
+    ['V2V_FORCE_TCG=0 without /dev/kvm', { ...usable, override: '0', kvmDeviceUsable: false }, false],
+  ])('%s', (_name, facts, forceTcg) => {
+    expect(chooseAcceleration(facts).forceTcg).toBe(forceTcg);
+  });
+});
