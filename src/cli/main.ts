@@ -7,6 +7,8 @@ import { registerInventory } from './commands/inventory.js';
 import { registerCheck } from './commands/check.js';
 import { registerPlan } from './commands/plan.js';
 import { registerImport } from './commands/import.js';
+import { registerConvert } from './commands/convert.js';
+import { registerPod } from './commands/pod.js';
 
 const VERSION = '0.1.0';
 
@@ -34,6 +36,8 @@ export async function main(argv: string[], io: Partial<Pick<CliContext, 'stdout'
   registerCheck(program, ctx);
   registerPlan(program, ctx);
   registerImport(program, ctx);
+  registerConvert(program, ctx);
+  registerPod(program, ctx);
 
   try {
     await program.parseAsync(argv);

@@ -1,0 +1,146 @@
+import { Option, type Command } from 'commander';
+import { openDiskSource, openSource, type DiskReaderOptions } from '../../../adapters/index.js';
+import { validateDomainXml } from '../../../native/libvirt.js';
+import type { Transport } from '../../../vddk/source.js';
+import { buildReport, renderReport } from '../../checks/report.js';
+import { selectSource } from '../../config/sources.js';
+import { convertGuest } from '../../convert/index.js';
+import { copyDisk } from '../../copy/engine.js';
+import { renderProgressLine } from '../../copy/progress.js';
+import { InterruptedError, UsageError } from '../../errors.js';
+import { ExitCode } from '../../model.js';
+import { mappingsFromObjects } from '../../objects/import-job.js';
+import { loadSeedObjects } from '../../objects/seed-objects.js';
+import { convertVm } from '../../pipeline/convert-vm.js';
+import { prepareVm } from '../../pipeline/prepare.js';
+import type { CliContext } from '../context.js';
+import { renderData } from '../output.js';
+
+interface ConvertArgs {
+  sources: string;
+  source: string;
+  vm: string;
+  target: string;
+  mapping?: string;
+  nicNaming: 'eth' | 'keep';
+  blockDevice?: string[];
+  vddkLibdir?: string;
+  vddkConfig?: string;
+  transports?: string;
+  namespace?: string;
+  targetName?: string;
+  start?: boolean;
+  output: 'text' | 'json';
+}
+
+/** `--block-device 1=/dev/sdb` → [undefined, '/dev/sdb'] */
+export function parseBlockDevices(specs: string[] | undefined): (string | undefined)[] {
+  const out: (string | undefined)[] = [];
+  for (const spec of specs ?? []) {
+    const m = /^(\d+)=(\/.+)$/.exec(spec);
+    if (!m) throw new UsageError('USAGE', `--block-device ${spec}: expected N=/dev/PATH (disk index = device)`, { hint: 'e.g. --block-device 0=/dev/block0' });
+    out[Number(m[1])] = m[2];
+  }
+  return out;
+}
+
+export function registerConvert(program: Command, ctx: CliContext): void {
+  program
+    .command('convert')
+    .description('one VM end to end: check, copy its disks, convert the guest, rename NICs, write the KubeVirt objects')
+    .requiredOption('--sources <file>', 'the sources file (YAML)')
+    .requiredOption('--source <name>', 'which source of the file')
+    .requiredOption('--vm <ref>', 'VM name, id, or name@cluster')
+    .requiredOption('--target <dir>', 'where disk<N>/disk.img and manifests/ are written')
+    .option('--mapping <file>', 'a ResourceMapping (network, storage and disk mappings)')
+    .addOption(new Option('--nic-naming <mode>', 'rename NICs to ethN, or keep their names pinned to MACs').choices(['eth', 'keep']).default('eth'))
+    .option('--block-device <N=path...>', 'write disk N to this block device instead of <target>/diskN/disk.img')
+    .option('--vddk-libdir <dir>', 'VDDK distribution directory (vSphere)', process.env['V2V_VDDK_LIBDIR'] ?? '/opt/vmware-vix-disklib-distrib')
+    .option('--vddk-config <file>', 'VDDK config file passed to VixDiskLib_InitEx')
+    .option('--transports <list>', 'VDDK transports in order, e.g. nbdssl:nbd')
+    .option('--namespace <ns>', 'namespace of the emitted objects')
+    .option('--target-name <name>', 'name of the KubeVirt VirtualMachine')
+    .option('--start', 'set running: true on the VirtualMachine')
+    .addOption(new Option('-o, --output <format>', 'summary format').choices(['text', 'json']).default('text'))
+    .action(async (opts: ConvertArgs) => {
+      const blockDevices = parseBlockDevices(opts.blockDevice);
+      const config = await selectSource(opts.sources, opts.source);
+      const mappings = opts.mapping ? mappingsFromObjects(await loadSeedObjects([opts.mapping]), config.type, opts.mapping) : undefined;
+      const controller = new AbortController();
+      const stop = (signal: NodeJS.Signals) => {
+        ctx.log.warn({ signal }, 'stopping: copy state is kept, base disks are not half-converted');
+        controller.abort(new InterruptedError(`stopped by ${signal}`));
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      const provider = await openSource(config);
+      try {
+        const { vm, plan, check: checked, osinfo } = await prepareVm(provider, opts.vm, mappings);
+        const report = buildReport([{ result: checked, source: config.name }], mappings !== undefined);
+        if (!checked.valid) {
+          // Refused before any byte moves: the seed's "running or paused" failure, named earlier.
+          ctx.stderr.write(renderReport(report));
+          ctx.exitCode = ExitCode.critical;
+          return;
+        }
+        const readerOptions: DiskReaderOptions = {
+          ...(opts.vddkLibdir ? { vddkLibDir: opts.vddkLibdir } : {}),
+          ...(opts.vddkConfig ? { vddkConfig: opts.vddkConfig } : {}),
+          ...(opts.transports ? { transports: opts.transports.split(':') as Transport[] } : {}),
+        };
+        const tty = Boolean((ctx.stderr as NodeJS.WriteStream).isTTY);
+        const result = await convertVm(
+          {
+            vm,
+            plan,
+            dir: opts.target,
+            blockDevices,
+            manifest: {
+              ...(opts.targetName ? { name: opts.targetName } : {}),
+              ...(opts.namespace ? { namespace: opts.namespace } : {}),
+              startVm: Boolean(opts.start),
+              ...(osinfo ? { osinfo } : {}),
+            },
+            nicNaming: opts.nicNaming,
+            signal: controller.signal,
+            onPhase: (phase, progress, message) => ctx.log.info({ event: 'phase', phase, progress, vm: vm.name }, message),
+            onDiskProgress: (index, p) => {
+              if (tty) ctx.stderr.write(`\r${renderProgressLine(p)}\x1b[K${p.phase === 'done' ? '\n' : ''}`);
+              else ctx.log.info({ event: 'progress', diskIndex: index, ...p }, 'copy progress');
+            },
+            onConvertProgress: (e) => ctx.log.info({ event: 'conversion', ...e }, 'conversion progress'),
+          },
+          {
+            openDisk: (v, disk) => openDiskSource(config, provider, v, disk, readerOptions),
+            copyDisk,
+            convertGuest,
+            validateDomainXml: async (xml) => {
+              await validateDomainXml(xml);
+            },
+            log: ctx.log,
+          },
+        );
+        const summary = {
+          vm: vm.name,
+          skipped: result.skipped,
+          disks: result.disks,
+          os: result.conversion?.os,
+          nics: result.conversion?.nics,
+          manifests: result.manifests,
+          warnings: [...report.vms[0]!.concerns.filter((c) => c.category !== 'Critical').map((c) => `${c.id}: ${c.label}`), ...result.warnings],
+        };
+        if (opts.output === 'json') ctx.stdout.write(renderData(summary, 'json'));
+        else {
+          ctx.stdout.write(result.skipped ? `${vm.name}: already converted in ${opts.target}; nothing to do\n` : `${vm.name}: converted into ${opts.target}\n`);
+          for (const d of result.disks) ctx.stdout.write(`  disk${d.index}: ${d.path}${d.skipped ? ' (already copied)' : ''}\n`);
+          for (const f of result.manifests) ctx.stdout.write(`  manifest: ${f}\n`);
+          for (const w of summary.warnings) ctx.stdout.write(`  warning: ${w}\n`);
+        }
+        ctx.exitCode = ExitCode.ok;
+      } finally {
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+        await provider.close();
+      }
+    });
+}

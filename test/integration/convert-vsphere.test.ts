@@ -1,0 +1,116 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { guestImages } from '../guest/guest.js';
+import { runCli } from '../helpers/cli.js';
+import { fakeVddkDir } from '../helpers/fake-vddk.js';
+import { fakeVddkEnvFor, installGuest } from '../helpers/guest-vm.js';
+import { validateObject } from '../helpers/openapi.js';
+import { startVcsim, type Vcsim } from '../helpers/vcsim.js';
+import { findVm, powerOn } from '../helpers/vsphere-ops.js';
+
+const LIBGUESTFS = { LIBGUESTFS_BACKEND: 'direct', LIBGUESTFS_BACKEND_SETTINGS: 'force_tcg' };
+
+function guestFile(image: string, path: string): string {
+  return execFileSync('virt-cat', ['-a', image, path], { env: { ...process.env, ...LIBGUESTFS }, encoding: 'utf8' });
+}
+
+const MAPPING = `apiVersion: v2v.kubevirt.io/v1alpha1
+kind: ResourceMapping
+metadata:
+  name: vcsim
+  namespace: default
+spec:
+  vmware:
+    networkMappings:
+      - source:
+          name: VM Network
+        target:
+          name: pod
+        type: pod
+    storageMappings:
+      - source:
+          name: LocalDS_0
+        target:
+          name: standard
+`;
+
+// The whole path of one VM through real parts: vcsim (inventory, checks),
+// the fake VDDK over vcsim's datastore (copy), real virt-v2v-in-place under
+// TCG (conversion), libguestfs (NIC renaming), KubeVirt objects.
+describe('v2v convert: a vcsim VM holding the Debian guest, end to end', () => {
+  let vcsim: Vcsim;
+  let sources: string;
+  let mapping: string;
+  let work: string;
+  let vddkEnv: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    const { debian } = guestImages();
+    work = await mkdtemp(join(tmpdir(), 'v2v-convert-'));
+    vcsim = await startVcsim({ cluster: 1, host: 1, standaloneHost: 0, vm: 2, autostart: false });
+    const client = await vcsim.client();
+    try {
+      await installGuest(vcsim, client, 'DC0_C0_RP0_VM0', debian);
+      await powerOn(client, await findVm(client, 'DC0_C0_RP0_VM1'));
+    } finally {
+      await client.logout();
+    }
+    const fake = await fakeVddkEnvFor(vcsim);
+    vddkEnv = { ...fake.env, ...LIBGUESTFS, V2V_LOG_LEVEL: 'warn' };
+    sources = await vcsim.sourcesFile({ insecureSkipVerify: true, thumbprint: fake.thumbprint });
+    mapping = join(work, 'mapping.yaml');
+    await writeFile(mapping, MAPPING);
+  }, 600_000);
+  afterAll(async () => vcsim?.stop());
+
+  const convert = (vm: string, target: string) =>
+    runCli(['convert', '--sources', sources, '--source', 'vc', '--vm', vm, '--target', target, '--mapping', mapping, '--vddk-libdir', fakeVddkDir(), '-o', 'json'], { env: vddkEnv, timeoutMs: 1_500_000 });
+
+  it(
+    'copies, converts with virt-v2v, renames the NIC and writes schema-valid manifests; a rerun is a no-op',
+    async () => {
+      const target = join(work, 'vm0');
+      const res = await convert('DC0_C0_RP0_VM0', target);
+      expect(res.code, res.stderr.slice(-3000)).toBe(0);
+      const summary = JSON.parse(res.stdout) as { skipped: boolean; os?: { distro?: string }; nics: { files: { path: string }[] } };
+      expect(summary.skipped).toBe(false);
+      const disk = join(target, 'disk0', 'disk.img');
+      expect(existsSync(disk)).toBe(true);
+      expect(existsSync(`${disk}.v2v-partial`)).toBe(false);
+
+      // An independent look at the converted disk.
+      const inspected = execFileSync('virt-inspector', ['-a', disk], { env: { ...process.env, ...LIBGUESTFS }, encoding: 'utf8' });
+      expect(inspected).toMatch(/<distro>debian<\/distro>/);
+      const ifcfg = guestFile(disk, '/etc/sysconfig/network-scripts/ifcfg-eth0');
+      expect(ifcfg).toMatch(/^NAME=eth0$/m);
+      expect(ifcfg).toMatch(/^DEVICE=eth0$/m);
+      expect(ifcfg).toMatch(/^HWADDR=00:50:56:aa:00:01$/im);
+      const fstab = guestFile(disk, '/etc/fstab');
+      expect(fstab).toMatch(/\/dev\/vda1|UUID=/);
+
+      const manifests = readdirSync(join(target, 'manifests')).map((f) => parse(readFileSync(join(target, 'manifests', f), 'utf8')) as { kind: string });
+      expect(manifests.map((m) => m.kind).sort()).toContain('VirtualMachine');
+      for (const m of manifests) expect(validateObject(m)).toEqual([]);
+      const vmObj = manifests.find((m) => m.kind === 'VirtualMachine') as unknown as { spec: { template: { spec: { domain: { devices: { interfaces: { macAddress: string }[] } } } } } };
+      expect(vmObj.spec.template.spec.domain.devices.interfaces[0]?.macAddress).toBe('00:50:56:aa:00:01');
+
+      const again = await convert('DC0_C0_RP0_VM0', target);
+      expect(again.code, again.stderr).toBe(0);
+      expect((JSON.parse(again.stdout) as { skipped: boolean }).skipped).toBe(true);
+    },
+    1_800_000,
+  );
+
+  it('a powered-on VM is refused with vmware.power_state.on before any copy (exit 3)', async () => {
+    const target = join(work, 'vm1');
+    const res = await convert('DC0_C0_RP0_VM1', target);
+    expect(res.code).toBe(3);
+    expect(res.stderr).toContain('vmware.power_state.on');
+    expect(existsSync(join(target, 'disk0'))).toBe(false);
+  });
+});
