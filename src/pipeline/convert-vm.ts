@@ -92,6 +92,8 @@ export async function convertVm(input: ConvertVmInput, deps: ConvertVmDeps): Pro
       doneBytes.set(index, disk.capacityBytes);
       continue;
     }
+    // Locally the target directory is ours to make; in a pod it is the mounted volume.
+    if (!device) await mkdir(join(dir, `disk${index}`), { recursive: true });
     const source = await deps.openDisk(vm, disk, index, signal);
     let ok = false;
     try {
