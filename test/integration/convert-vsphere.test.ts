@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -48,14 +49,17 @@ describe('v2v convert: a vcsim VM holding the Debian guest, end to end', () => {
   let mapping: string;
   let work: string;
   let vddkEnv: NodeJS.ProcessEnv;
+  let noRootImage: string;
 
   beforeAll(async () => {
-    const { debian } = guestImages();
+    const { debian, noRoot } = guestImages();
+    noRootImage = noRoot;
     work = await mkdtemp(join(tmpdir(), 'v2v-convert-'));
-    vcsim = await startVcsim({ cluster: 1, host: 1, standaloneHost: 0, vm: 2, autostart: false });
+    vcsim = await startVcsim({ cluster: 1, host: 1, standaloneHost: 0, vm: 3, autostart: false });
     const client = await vcsim.client();
     try {
       await installGuest(vcsim, client, 'DC0_C0_RP0_VM0', debian);
+      await installGuest(vcsim, client, 'DC0_C0_RP0_VM2', noRoot);
       await powerOn(client, await findVm(client, 'DC0_C0_RP0_VM1'));
     } finally {
       await client.logout();
@@ -113,4 +117,20 @@ describe('v2v convert: a vcsim VM holding the Debian guest, end to end', () => {
     expect(res.stderr).toContain('vmware.power_state.on');
     expect(existsSync(join(target, 'disk0'))).toBe(false);
   });
+
+  it(
+    'a guest virt-v2v cannot convert fails with a CONVERSION_ code (exit 1): the copied disk is unchanged, no overlay left',
+    async () => {
+      const target = join(work, 'vm2');
+      const res = await convert('DC0_C0_RP0_VM2', target);
+      expect(res.code).toBe(1);
+      expect(res.stderr).toMatch(/error CONVERSION_[A-Z_]+:/);
+      const disk = join(target, 'disk0', 'disk.img');
+      const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
+      expect(sha(disk)).toBe(sha(noRootImage));
+      expect(readdirSync(target, { recursive: true }).filter((f) => String(f).endsWith('.qcow2'))).toEqual([]);
+      expect(existsSync(join(target, '.v2v-complete.json'))).toBe(false);
+    },
+    900_000,
+  );
 });
