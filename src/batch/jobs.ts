@@ -22,6 +22,8 @@ export interface JobSpecInput {
   /** The Secret holding accessKeyId, secretKey, cacert, thumbprint. */
   secretName: string;
   job: PodJob;
+  /** A ResourceMapping file to ship in the job's ConfigMap (mounted as /etc/v2v/mapping.yaml). */
+  mappingYaml?: string;
   volumes: JobVolume[];
 }
 
@@ -46,7 +48,7 @@ export function conversionJob(input: JobSpecInput): K8sObject[] {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: configName, namespace: input.namespace, labels },
-    data: { 'job.yaml': stringify(job) },
+    data: { 'job.yaml': stringify(job), ...(input.mappingYaml ? { 'mapping.yaml': input.mappingYaml } : {}) },
   };
   const vddk = input.job.source.type === 'vsphere' && input.vddkImage;
   const diskMounts = input.volumes.flatMap((v, i) => (v.volumeMode === 'Filesystem' ? [{ name: `disk${i}`, mountPath: `/mnt/disks/disk${i}` }] : []));

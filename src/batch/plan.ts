@@ -13,6 +13,7 @@ const VmOverrides = {
   targetName: z.string().min(1).optional().describe('name of the KubeVirt VirtualMachine'),
   nicNaming: z.enum(['eth', 'keep']).optional(),
   startVm: z.boolean().optional(),
+  guestConversion: z.boolean().optional().describe('false: copy only (the guest already runs on KVM, or is converted elsewhere)'),
 };
 
 export const BatchPlanSchema = z
@@ -44,6 +45,7 @@ export interface PlannedVm extends BatchVm {
   targetName?: string;
   nicNaming: 'eth' | 'keep';
   startVm: boolean;
+  guestConversion: boolean;
   targetDir: string;
 }
 
@@ -86,6 +88,7 @@ export async function loadBatchPlan(file: string): Promise<ResolvedPlan> {
       ...(targetName ? { targetName } : {}),
       nicNaming: entry.nicNaming ?? d.nicNaming ?? 'eth',
       startVm: entry.startVm ?? d.startVm ?? false,
+      guestConversion: entry.guestConversion ?? d.guestConversion ?? true,
       targetDir: resolve(base, d.targetDir ?? 'v2v-out', (targetName ?? entry.vm).replace(/[^A-Za-z0-9._-]/g, '_')),
     };
   });

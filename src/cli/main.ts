@@ -9,6 +9,7 @@ import { registerPlan } from './commands/plan.js';
 import { registerImport } from './commands/import.js';
 import { registerConvert } from './commands/convert.js';
 import { registerPod } from './commands/pod.js';
+import { registerBatch } from './commands/batch.js';
 
 const VERSION = '0.1.0';
 
@@ -38,6 +39,7 @@ export async function main(argv: string[], io: Partial<Pick<CliContext, 'stdout'
   registerImport(program, ctx);
   registerConvert(program, ctx);
   registerPod(program, ctx);
+  registerBatch(program, ctx);
 
   try {
     await program.parseAsync(argv);

@@ -35,6 +35,8 @@ export interface ConvertVmInput {
   blockDevices?: (string | undefined)[];
   manifest: VmManifestOptions;
   nicNaming: 'eth' | 'keep';
+  /** false: copy only — the guest already runs on KVM (e.g. an oVirt VM) or is converted elsewhere. */
+  convertGuest?: boolean;
   signal: AbortSignal;
   /** Disks copied by an earlier run that was interrupted (batch resume). */
   disksDone?: readonly number[];
@@ -117,17 +119,20 @@ export async function convertVm(input: ConvertVmInput, deps: ConvertVmDeps): Pro
     }
   }
 
-  phase('ConvertingGuest', 'converting the guest with virt-v2v');
-  const conversion = await deps.convertGuest({
-    vm,
-    disks: disks.map((d) => ({ path: d.path, format: 'raw', ...(input.blockDevices?.[d.index] ? { block: true } : {}) })),
-    nicNaming: input.nicNaming,
-    signal,
-    ...(input.onConvertProgress ? { onProgress: input.onConvertProgress } : {}),
-    ...(deps.validateDomainXml ? { validateDomainXml: deps.validateDomainXml } : {}),
-    workDir: dir,
-    logger: deps.log,
-  });
+  let conversion: ConversionReport | undefined;
+  if (input.convertGuest !== false) {
+    phase('ConvertingGuest', 'converting the guest with virt-v2v');
+    conversion = await deps.convertGuest({
+      vm,
+      disks: disks.map((d) => ({ path: d.path, format: 'raw', ...(input.blockDevices?.[d.index] ? { block: true } : {}) })),
+      nicNaming: input.nicNaming,
+      signal,
+      ...(input.onConvertProgress ? { onProgress: input.onConvertProgress } : {}),
+      ...(deps.validateDomainXml ? { validateDomainXml: deps.validateDomainXml } : {}),
+      workDir: dir,
+      logger: deps.log,
+    });
+  }
 
   phase('WritingManifests', 'writing the KubeVirt objects');
   const built = buildVirtualMachine(vm, plan, input.manifest);
@@ -145,10 +150,10 @@ export async function convertVm(input: ConvertVmInput, deps: ConvertVmDeps): Pro
   const result: ConvertVmResult = {
     skipped: false,
     disks,
-    conversion,
+    ...(conversion ? { conversion } : {}),
     manifests: files,
     virtualMachine: built.virtualMachine,
-    warnings: [...built.warnings, ...conversion.warnings],
+    warnings: [...built.warnings, ...(conversion?.warnings ?? [])],
   };
   // Written last and atomically: its presence is what "complete" means.
   await writeFileAtomic(completeMarkerPath(dir), `${JSON.stringify({ vmId: vm.id, vmName: vm.name, finishedAt: new Date().toISOString(), result }, null, 2)}\n`);

@@ -1,0 +1,136 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BatchReport } from '../../src/batch/runner.js';
+import { runCli } from '../helpers/cli.js';
+import { fakeVddkDir } from '../helpers/fake-vddk.js';
+import { fakeVddkEnvFor, installGuest } from '../helpers/guest-vm.js';
+import { REPO } from '../helpers/peers.js';
+import { startVcsim, type Vcsim } from '../helpers/vcsim.js';
+import { addSataDisk, findVm, powerOn } from '../helpers/vsphere-ops.js';
+
+const MiB = 1024 * 1024;
+const DATA_PER_DISK = 3 * MiB;
+
+/** A 32 MiB disk with three 1 MiB extents of random data, the rest holes. */
+function smallDisk(path: string): string {
+  const fd = openSync(path, 'w');
+  for (const at of [0, 11, 27]) writeSync(fd, randomBytes(MiB), 0, MiB, at * MiB);
+  closeSync(fd);
+  const fd2 = openSync(path, 'r+');
+  writeSync(fd2, Buffer.alloc(1), 0, 1, 32 * MiB - 1);
+  closeSync(fd2);
+  return path;
+}
+
+const MAPPING = `apiVersion: v2v.kubevirt.io/v1alpha1
+kind: ResourceMapping
+metadata:
+  name: vcsim
+  namespace: default
+spec:
+  vmware:
+    networkMappings:
+      - source:
+          name: VM Network
+        target:
+          name: pod
+        type: pod
+    storageMappings:
+      - source:
+          name: LocalDS_0
+        target:
+          name: standard
+`;
+
+describe('v2v batch: six vcsim VMs, two blocked, killed with -9 and resumed', () => {
+  let vcsim: Vcsim;
+  let work: string;
+  let plan: string;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'v2v-batch-'));
+    vcsim = await startVcsim({ cluster: 1, host: 1, standaloneHost: 0, vm: 6, autostart: false });
+    const client = await vcsim.client();
+    try {
+      for (let i = 0; i < 6; i++) await installGuest(vcsim, client, `DC0_C0_RP0_VM${i}`, smallDisk(join(work, `src${i}.img`)));
+      await powerOn(client, await findVm(client, 'DC0_C0_RP0_VM4'));
+      await addSataDisk(client, await findVm(client, 'DC0_C0_RP0_VM5'));
+    } finally {
+      await client.logout();
+    }
+    const fake = await fakeVddkEnvFor(vcsim);
+    // Slow reads make each copy take a few seconds, so the kill lands mid-batch.
+    env = { ...fake.env, FAKE_VDDK_FAULTS: 'slow-read-ms=400', V2V_LOG_LEVEL: 'warn' };
+    const sources = await vcsim.sourcesFile({ insecureSkipVerify: true, thumbprint: fake.thumbprint });
+    await writeFile(join(work, 'mapping.yaml'), MAPPING);
+    plan = join(work, 'plan.yaml');
+    await writeFile(
+      plan,
+      [
+        'apiVersion: v2v.kubevirt.io/v1alpha1',
+        'kind: BatchPlan',
+        `sourcesFile: ${JSON.stringify(sources)}`,
+        'defaults:',
+        '  source: vc',
+        '  mapping: mapping.yaml',
+        '  targetDir: out',
+        '  concurrency: 2',
+        '  guestConversion: false',
+        'vms:',
+        ...[0, 1, 2, 3, 4, 5].map((i) => `  - vm: DC0_C0_RP0_VM${i}`),
+        '',
+      ].join('\n'),
+    );
+  }, 300_000);
+  afterAll(async () => vcsim?.stop());
+
+  it(
+    'converts 4, reports 2 blocked with their concern ids (exit 3); a run killed after two VMs resumes without redoing them',
+    async () => {
+      const state = join(work, 'state.json');
+      const args = [`${REPO}bin/v2v.js`, 'batch', plan, '--state', state, '--vddk-libdir', fakeVddkDir(), '-o', 'json'];
+      const trace1 = join(work, 'trace-1.log');
+      const child = spawn(process.execPath, args, { env: { ...process.env, ...env, FAKE_VDDK_TRACE: trace1 }, stdio: 'ignore' });
+      const succeeded = () => {
+        if (!existsSync(state)) return 0;
+        try {
+          return Object.values((JSON.parse(readFileSync(state, 'utf8')) as { vms: Record<string, { phase: string }> }).vms).filter((v) => v.phase === 'succeeded').length;
+        } catch {
+          return 0;
+        }
+      };
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      for (let waited = 0; succeeded() < 2 && child.exitCode === null && waited < 240_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+      expect(child.exitCode, 'the first run must still be going when two VMs are done').toBeNull();
+      child.kill('SIGKILL');
+      await exited;
+      const doneBeforeKill = Object.entries((JSON.parse(readFileSync(state, 'utf8')) as { vms: Record<string, { phase: string }> }).vms)
+        .filter(([, v]) => v.phase === 'succeeded')
+        .map(([k]) => k);
+      expect(doneBeforeKill.length).toBeGreaterThanOrEqual(2);
+      expect(doneBeforeKill.length).toBeLessThan(4);
+
+      const trace2 = join(work, 'trace-2.log');
+      const res = await runCli(args.slice(1), { env: { ...env, FAKE_VDDK_TRACE: trace2 }, timeoutMs: 300_000 });
+      expect(res.code, res.stderr).toBe(3);
+      const report = JSON.parse(res.stdout) as BatchReport;
+      expect(report.totals).toMatchObject({ succeeded: 4, blocked: 2, failed: 0 });
+      const blocked = Object.fromEntries(report.vms.filter((v) => v.phase === 'blocked').map((v) => [v.key, v.concerns.filter((c) => c.category === 'Critical').map((c) => c.id)]));
+      expect(blocked).toEqual({ 'vc/DC0_C0_RP0_VM4': ['vmware.power_state.on'], 'vc/DC0_C0_RP0_VM5': ['vmware.disk.controller.sata'] });
+
+      // Work done once: the second run never opened the disks of VMs finished before the kill.
+      const opened2 = readFileSync(trace2, 'utf8');
+      for (const key of doneBeforeKill) expect(opened2, key).not.toContain(`${key.split('/')[1]}/disk1.vmdk`);
+      // And no disk's data was counted twice: at most the data of four disks.
+      expect(report.totals.bytesCopied).toBeLessThanOrEqual(4 * DATA_PER_DISK);
+      for (const v of report.vms.filter((r) => r.phase === 'succeeded')) expect(existsSync(join(work, 'out', v.key.split('/')[1]!, 'disk0', 'disk.img'))).toBe(true);
+    },
+    600_000,
+  );
+});
