@@ -1,5 +1,6 @@
 # The conversion-pod image: v2v on Node 20 with virt-v2v, libguestfs, qemu-img, nbdkit and libvirt.
-# VDDK is not shipped (VMware's licence): an init container copies it to /opt/vmware-vix-disklib-distrib.
+# VDDK is not shipped (VMware's licence): the VDDK init image (vddk/Dockerfile) copies
+# vmware-vix-disklib-distrib into /opt, an emptyDir shared with this container.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
@@ -18,17 +19,22 @@ RUN npm run build && npm prune --omit=dev
 FROM node:20-bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      virt-v2v libguestfs-tools linux-image-amd64 qemu-utils nbdkit libnbd-bin libvirt0 ca-certificates \
- && rm -rf /var/lib/apt/lists/*
-# uid 107 like CDI's qemu user, so PVC permissions line up.
-RUN groupadd -g 107 qemu-v2v && useradd -u 107 -g 107 -d /var/lib/v2v -m qemu-v2v
+      virt-v2v libguestfs-tools guestfs-tools linux-image-amd64 supermin \
+      qemu-utils nbdkit libnbd-bin xz-utils libvirt0 ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && chmod 0644 /boot/vmlinuz-*
+# uid 107 like CDI's qemu user, so the PVCs CDI prepares are writable.
+RUN groupadd -g 107 qemu-v2v && useradd -u 107 -g 107 -d /var/lib/v2v -m qemu-v2v \
+ && mkdir -p /opt/vmware-vix-disklib-distrib /mnt/disks /etc/v2v /etc/secret \
+ && chown 107:107 /mnt/disks
 WORKDIR /opt/v2v
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY --from=build /src/bin ./bin
 RUN ln -s /opt/v2v/bin/v2v.js /usr/local/bin/v2v
-ENV LIBGUESTFS_BACKEND=direct
+# /dev/kvm is used when the node offers it; LIBGUESTFS_BACKEND_SETTINGS=force_tcg when it is broken.
+ENV LIBGUESTFS_BACKEND=direct LIBGUESTFS_CACHEDIR=/var/tmp V2V_STATE_DIR=/var/tmp/v2v
 VOLUME ["/opt/vmware-vix-disklib-distrib"]
 USER 107
 EXPOSE 2112 8080

@@ -4,6 +4,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Job } from 'kubernetes-models/batch/v1';
+import { ConfigMap, PersistentVolumeClaim } from 'kubernetes-models/v1';
+import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchReport } from '../../src/batch/runner.js';
 import { runCli } from '../helpers/cli.js';
@@ -133,4 +136,23 @@ describe('v2v batch: six vcsim VMs, two blocked, killed with -9 and resumed', ()
     },
     600_000,
   );
+
+  it('--emit jobs writes per VM a ConfigMap, PVCs and a Job that validate as Kubernetes objects', async () => {
+    const out = join(work, 'jobs');
+    const res = await runCli(['batch', plan, '--emit', 'jobs', '--output-dir', out, '--vddk-image', 'registry.example.com/vddk:8.0.3', '--namespace', 'migrated'], { env });
+    expect(res.code, res.stderr).toBe(0);
+    const files = res.stdout.trim().split('\n');
+    expect(files).toHaveLength(6);
+    for (const file of files) {
+      const docs = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS() as { kind: string; spec?: { resources?: { requests?: { storage?: string } } } });
+      expect(docs.map((d) => d.kind)).toEqual(['ConfigMap', 'PersistentVolumeClaim', ...(file.includes('vm5') ? ['PersistentVolumeClaim'] : []), 'Job']);
+      for (const d of docs) {
+        if (d.kind === 'ConfigMap') new ConfigMap(d as never).validate();
+        if (d.kind === 'PersistentVolumeClaim') new PersistentVolumeClaim(d as never).validate();
+        if (d.kind === 'Job') new Job(d as never).validate();
+      }
+      // 32 MiB disk, Filesystem: capacity / (1 - 5.5 %) rounded up to MiB.
+      expect(docs[1]?.spec?.resources?.requests?.storage).toBe('34Mi');
+    }
+  });
 });
