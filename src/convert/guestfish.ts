@@ -79,6 +79,28 @@ export class GuestfishSession {
     return result.stdout;
   }
 
+  /**
+   * Several commands through one client (each client costs ~70 ms to start);
+   * their outputs concatenated in order.
+   */
+  async batch(commands: string[][]): Promise<string> {
+    if (commands.length === 0) return '';
+    if (this.closed) throw new Error('guestfish session is closed');
+    const script = `${commands.map((c) => c.map(quoteArg).join(' ')).join('\n')}\n`;
+    const result = await runTool('guestfish', [`--remote=${this.pid}`], { env: this.env, input: script });
+    if (result.code !== 0) {
+      const why = result.output.trim() || (await this.serverErrors()) || `exit ${String(result.code)}`;
+      if (!alive(this.pid)) {
+        this.closed = true;
+        await rm(this.logDir, { recursive: true, force: true });
+      }
+      throw new ConversionError('NIC_RENAME_FAILED', `guestfish batch of ${commands.length} command(s) (${commands.map((c) => c[0]).join(', ')}) failed: ${why}`, {
+        details: { commands },
+      });
+    }
+    return result.stdout;
+  }
+
   /** Lines of a command's output, empty lines dropped. */
   async lines(...command: string[]): Promise<string[]> {
     return (await this.run(...command)).split('\n').filter((l) => l.length > 0);
@@ -88,9 +110,7 @@ export class GuestfishSession {
   async close(): Promise<void> {
     if (this.closed) return;
     try {
-      await this.run('umount-all');
-      await this.run('sync');
-      await this.run('exit');
+      await this.batch([['umount-all'], ['sync'], ['exit']]);
     } finally {
       this.closed = true;
       // `exit` makes the server shut qemu down; wait for it so the disks are released.
@@ -143,6 +163,11 @@ function startServer(env: NodeJS.ProcessEnv, log: string): Promise<number> {
       }, 50);
     });
   });
+}
+
+/** guestfish's own quoting for commands read from stdin. */
+export function quoteArg(arg: string): string {
+  return /^[-A-Za-z0-9_/.:,=+@]+$/.test(arg) ? arg : `"${arg.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
 function alive(pid: number): boolean {

@@ -47,11 +47,8 @@ export interface Mount {
  * byte-identical (a read-write ext4 mount alone rewrites the superblock).
  */
 async function mountAll(fish: GuestfishSession, mounts: Mount[], readOnly: boolean): Promise<void> {
-  await fish.run('umount-all');
-  for (const { mountpoint, device } of mounts) {
-    // A leading '-' keeps the server alive when one filesystem does not mount (swap listed in fstab, …).
-    await fish.run(readOnly ? '-mount-ro' : '-mount', device, mountpoint);
-  }
+  // A leading '-' keeps the server alive when one filesystem does not mount (swap listed in fstab, …).
+  await fish.batch([['umount-all'], ...mounts.map(({ mountpoint, device }) => [readOnly ? '-mount-ro' : '-mount', device, mountpoint])]);
 }
 
 /** Finds the OS and mounts its filesystems read-only; undefined when there is none. */
@@ -59,16 +56,18 @@ export async function inspectAndMount(fish: GuestfishSession): Promise<{ os: Gue
   const roots = await fish.lines('inspect-os');
   const root = roots[0];
   if (!root) return undefined;
-  const get = async (what: string): Promise<string> => (await fish.run(`inspect-get-${what}`, root)).trim();
+  const fields = ['type', 'distro', 'product-name', 'major-version', 'minor-version', 'osinfo', 'hostname'];
+  const values = (await fish.batch(fields.map((f) => [`inspect-get-${f}`, root]))).split('\n');
+  const value = (f: string): string => values[fields.indexOf(f)]?.trim() ?? '';
   const os: GuestOs = {
     root,
-    type: await get('type'),
-    distro: await get('distro'),
-    productName: await get('product-name'),
-    majorVersion: Number(await get('major-version')),
-    minorVersion: Number(await get('minor-version')),
-    osinfo: await get('osinfo'),
-    hostname: await get('hostname'),
+    type: value('type'),
+    distro: value('distro'),
+    productName: value('product-name'),
+    majorVersion: Number(value('major-version')),
+    minorVersion: Number(value('minor-version')),
+    osinfo: value('osinfo'),
+    hostname: value('hostname'),
   };
   const mounts = (await fish.lines('inspect-get-mountpoints', root))
     .map((line) => /^(\S+): (\S+)$/.exec(line))
@@ -81,18 +80,13 @@ export async function inspectAndMount(fish: GuestfishSession): Promise<{ os: Gue
 
 /** The files byte for byte (`download`; guestfish's `cat` appends a newline). */
 async function readNetworkFiles(fish: GuestfishSession, staging: string): Promise<GuestFile[]> {
-  const paths = new Set<string>();
-  for (const pattern of NETWORK_CONFIG_GLOBS) {
-    for (const path of await fish.lines('glob-expand', pattern)) paths.add(path);
-  }
-  const files: GuestFile[] = [];
-  for (const [i, path] of [...paths].sort().entries()) {
-    if ((await fish.run('is-file', path)).trim() !== 'true') continue;
-    const local = join(staging, `read-${i}`);
-    await fish.run('download', path, local);
-    files.push({ path, content: await readFile(local, 'utf8') });
-  }
-  return files;
+  const globbed = await fish.batch(NETWORK_CONFIG_GLOBS.map((pattern) => ['glob-expand', pattern]));
+  const paths = [...new Set(globbed.split('\n').filter((l) => l.startsWith('/')))].sort();
+  const kinds = (await fish.batch(paths.map((path) => ['is-file', path]))).split('\n');
+  const regular = paths.filter((_, i) => kinds[i]?.trim() === 'true');
+  const locals = regular.map((_, i) => join(staging, `read-${i}`));
+  await fish.batch(regular.map((path, i) => ['download', path, locals[i]!]));
+  return Promise.all(regular.map(async (path, i) => ({ path, content: await readFile(locals[i]!, 'utf8') })));
 }
 
 /** Plans against the mounted guest and applies the plan; the session stays open. */
@@ -105,16 +99,18 @@ export async function renameNicsInSession(fish: GuestfishSession, guest: { os: G
   try {
     const plan = planNicRenames(await readNetworkFiles(fish, staging), nics, naming);
     if (plan.edits.length) await mountAll(fish, guest.mounts, false);
+    const writes: string[][] = [];
     for (const [i, edit] of plan.edits.entries()) {
       const target = edit.renameTo ?? edit.path;
-      if (edit.renameTo) await fish.run('mv', edit.path, edit.renameTo);
-      if (edit.create) await fish.run('mkdir-p', target.slice(0, target.lastIndexOf('/')));
-      const local = join(staging, String(i));
+      if (edit.renameTo) writes.push(['mv', edit.path, edit.renameTo]);
+      if (edit.create) writes.push(['mkdir-p', target.slice(0, target.lastIndexOf('/'))]);
+      const local = join(staging, `write-${i}`);
       await writeFile(local, edit.content);
       // upload keeps the mode of an existing file (keyfiles must stay 0600).
-      await fish.run('upload', local, target);
-      if (edit.create) await fish.run('chmod', `0${(edit.mode ?? 0o644).toString(8)}`, target);
+      writes.push(['upload', local, target]);
+      if (edit.create) writes.push(['chmod', `0${(edit.mode ?? 0o644).toString(8)}`, target]);
     }
+    await fish.batch(writes);
     if (plan.edits.length && (await fish.run('is-file', '/etc/selinux/config')).trim() === 'true') {
       // New and rewritten files need their SELinux labels; the guest relabels on next boot.
       await fish.run('touch', '/.autorelabel');

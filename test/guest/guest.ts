@@ -56,7 +56,8 @@ export function guestVm(overrides: Partial<SourceVm> = {}): SourceVm {
  * when missing keeps a fresh checkout working; it takes ~2.5 min once.
  */
 export function guestImages(): { debian: string; noRoot: string } {
-  const dir = `${REPO}.cache/guest`;
+  // V2V_GUEST_DIR: where the images are (default .cache/guest, which CI caches).
+  const dir = process.env['V2V_GUEST_DIR'] ?? `${REPO}.cache/guest`;
   execFileSync('bash', [`${REPO}test/guest/build-guest.sh`, dir], { stdio: ['ignore', 'ignore', 'inherit'] });
   const debian = `${dir}/debian-guest.img`;
   const noRoot = `${dir}/noroot-guest.img`;

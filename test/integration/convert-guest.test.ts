@@ -138,6 +138,24 @@ describe('convertGuest on the Debian guest', () => {
     expect(xml).toMatch(/<mountpoint dev="\/dev\/sda1">\/<\/mountpoint>/);
   }, 10 * MINUTES);
 
+  it('the converted disk boots on virtio under qemu: root on /dev/vda1', async () => {
+    // The guest's init is a marker script (test/guest/files/usr/local/sbin/v2v-boot-marker)
+    // that prints what the kernel saw and powers off. A copy: booting replays the journal.
+    const bootDisk = join(work, 'boot.img');
+    execFileSync('cp', ['--sparse=always', disk, bootDisk]);
+    const serial = join(work, 'serial.log');
+    // prettier-ignore
+    execFileSync('qemu-system-x86_64', [
+      '-machine', 'q35,accel=tcg', '-cpu', 'max', '-m', '1024', '-display', 'none', '-vga', 'std',
+      '-serial', `file:${serial}`, '-no-reboot',
+      '-drive', `file=${bootDisk},format=raw,if=virtio`,
+      '-netdev', 'user,id=n0', '-device', 'virtio-net-pci,netdev=n0,mac=00:50:56:aa:00:01',
+    ], { timeout: 5 * MINUTES, stdio: 'ignore' });
+    const log = await readFile(serial, 'utf8');
+    expect(log).toMatch(/V2V-BOOT-OK root=\/dev\/vda1 /);
+    await rm(bootDisk, { force: true });
+  }, 10 * MINUTES);
+
   it('renaming the NICs again changes nothing and says so', async () => {
     const before = await sha256(disk);
     const again = await renameGuestNics({ drives: [{ path: disk, format: 'raw' }], nics: guestVm().nics, naming: 'eth', env });

@@ -7,6 +7,7 @@ import { chooseAcceleration } from '../../src/convert/accel.js';
 import { inPlaceArgv, inspectorArgv, libguestfsEnv, overlayCommitArgv, overlayCreateArgv } from '../../src/convert/argv.js';
 import { buildDomainXml, driveSuffix } from '../../src/convert/domain-xml.js';
 import { validateDomainXmlWithVirsh } from '../../src/convert/validate-virsh.js';
+import { quoteArg } from '../../src/convert/guestfish.js';
 import { guestVm } from '../guest/guest.js';
 import { REPO } from '../helpers/peers.js';
 
@@ -104,6 +105,18 @@ describe('command lines (golden)', () => {
     // The user's own settings are kept; force_tcg is added once.
     expect(libguestfsEnv({ LIBGUESTFS_BACKEND_SETTINGS: 'gdb' }, { forceTcg: true })['LIBGUESTFS_BACKEND_SETTINGS']).toBe('gdb:force_tcg');
     expect(libguestfsEnv({ LIBGUESTFS_BACKEND_SETTINGS: 'force_tcg' }, { forceTcg: true })['LIBGUESTFS_BACKEND_SETTINGS']).toBe('force_tcg');
+  });
+});
+
+describe('guestfish stdin quoting', () => {
+  it.each([
+    ['/etc/network/interfaces', '/etc/network/interfaces'],
+    ['format:qcow2', 'format:qcow2'],
+    ['/etc/netplan/*.yaml', '"/etc/netplan/*.yaml"'],
+    ['/etc/NetworkManager/system-connections/Wired connection 1', '"/etc/NetworkManager/system-connections/Wired connection 1"'],
+    ['a"b\\c', '"a\\"b\\\\c"'],
+  ])('%s → %s', (arg, quoted) => {
+    expect(quoteArg(arg)).toBe(quoted);
   });
 });
 
