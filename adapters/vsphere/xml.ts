@@ -1,4 +1,5 @@
 import { XMLParser } from 'fast-xml-parser';
+import { escapeXml } from '../../src/xml-text.js';
 
 // The vim25 XML codec. vCenter writes the polymorphic type as `xsi:type`,
 // vcsim as `XMLSchema-instance:type` (same namespace, other prefix); any
@@ -74,9 +75,7 @@ export function asArray<T>(v: T | T[] | undefined): T[] {
   return Array.isArray(v) ? v : [v];
 }
 
-export function escapeXml(s: string): string {
-  return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
-}
+export { escapeXml };
 
 export function moRefXml(tag: string, ref: MoRef): string {
   return `<${tag} type="${escapeXml(ref.type)}">${escapeXml(ref.value)}</${tag}>`;

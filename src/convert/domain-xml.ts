@@ -3,6 +3,7 @@
 // disks pointing at local files. virt-v2v decides device naming (sda → vda in
 // fstab) and the firmware from it, so the buses must be the source's.
 import type { Bus, Nic, SourceVm } from '../model.js';
+import { escapeXml } from '../xml-text.js';
 
 export type DiskImageFormat = 'raw' | 'qcow2';
 
@@ -16,9 +17,7 @@ export interface DomainDisk {
   block?: boolean;
 }
 
-export function escapeXml(text: string): string {
-  return text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
-}
+export { escapeXml };
 
 // libvirt target buses and device-name prefixes. libvirt 9 has no nvme disk
 // bus; virt-v2v treats any non-virtio source the same way (it re-plugs the

@@ -56,3 +56,23 @@ export async function fakeVddkEnvFor(vcsim: Vcsim, trace?: string): Promise<{ en
   return { env, thumbprint: presented.thumbprint };
 }
 
+/** A ResourceMapping for VMs prepared by installGuest: their NIC on "VM Network" to the pod network, LocalDS_0 to "standard". */
+export const GUEST_VM_MAPPING = `apiVersion: v2v.kubevirt.io/v1alpha1
+kind: ResourceMapping
+metadata:
+  name: vcsim
+  namespace: default
+spec:
+  vmware:
+    networkMappings:
+      - source:
+          name: VM Network
+        target:
+          name: pod
+        type: pod
+    storageMappings:
+      - source:
+          name: LocalDS_0
+        target:
+          name: standard
+`;

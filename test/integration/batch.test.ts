@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchReport } from '../../src/batch/runner.js';
 import { runCli } from '../helpers/cli.js';
 import { fakeVddkDir } from '../helpers/fake-vddk.js';
-import { fakeVddkEnvFor, installGuest } from '../helpers/guest-vm.js';
+import { GUEST_VM_MAPPING, fakeVddkEnvFor, installGuest } from '../helpers/guest-vm.js';
 import { REPO } from '../helpers/peers.js';
 import { startVcsim, type Vcsim } from '../helpers/vcsim.js';
 import { addSataDisk, findVm, powerOn } from '../helpers/vsphere-ops.js';
@@ -30,25 +30,6 @@ function smallDisk(path: string): string {
   return path;
 }
 
-const MAPPING = `apiVersion: v2v.kubevirt.io/v1alpha1
-kind: ResourceMapping
-metadata:
-  name: vcsim
-  namespace: default
-spec:
-  vmware:
-    networkMappings:
-      - source:
-          name: VM Network
-        target:
-          name: pod
-        type: pod
-    storageMappings:
-      - source:
-          name: LocalDS_0
-        target:
-          name: standard
-`;
 
 describe('v2v batch: six vcsim VMs, two blocked, killed with -9 and resumed', () => {
   let vcsim: Vcsim;
@@ -71,7 +52,7 @@ describe('v2v batch: six vcsim VMs, two blocked, killed with -9 and resumed', ()
     // Slow reads make each copy take a few seconds, so the kill lands mid-batch.
     env = { ...fake.env, FAKE_VDDK_FAULTS: 'slow-read-ms=400', V2V_LOG_LEVEL: 'warn' };
     const sources = await vcsim.sourcesFile({ insecureSkipVerify: true, thumbprint: fake.thumbprint });
-    await writeFile(join(work, 'mapping.yaml'), MAPPING);
+    await writeFile(join(work, 'mapping.yaml'), GUEST_VM_MAPPING);
     plan = join(work, 'plan.yaml');
     await writeFile(
       plan,

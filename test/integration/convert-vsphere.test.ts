@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guestImages } from '../guest/guest.js';
 import { runCli } from '../helpers/cli.js';
 import { fakeVddkDir } from '../helpers/fake-vddk.js';
-import { fakeVddkEnvFor, installGuest } from '../helpers/guest-vm.js';
+import { GUEST_VM_MAPPING, fakeVddkEnvFor, installGuest } from '../helpers/guest-vm.js';
 import { validateObject } from '../helpers/openapi.js';
 import { startVcsim, type Vcsim } from '../helpers/vcsim.js';
 import { findVm, powerOn } from '../helpers/vsphere-ops.js';
@@ -20,25 +20,6 @@ function guestFile(image: string, path: string): string {
   return execFileSync('virt-cat', ['-a', image, path], { env: { ...process.env, ...LIBGUESTFS }, encoding: 'utf8' });
 }
 
-const MAPPING = `apiVersion: v2v.kubevirt.io/v1alpha1
-kind: ResourceMapping
-metadata:
-  name: vcsim
-  namespace: default
-spec:
-  vmware:
-    networkMappings:
-      - source:
-          name: VM Network
-        target:
-          name: pod
-        type: pod
-    storageMappings:
-      - source:
-          name: LocalDS_0
-        target:
-          name: standard
-`;
 
 // The whole path of one VM through real parts: vcsim (inventory, checks),
 // the fake VDDK over vcsim's datastore (copy), real virt-v2v-in-place under
@@ -68,7 +49,7 @@ describe('v2v convert: a vcsim VM holding the Debian guest, end to end', () => {
     vddkEnv = { ...fake.env, ...LIBGUESTFS, V2V_LOG_LEVEL: 'warn' };
     sources = await vcsim.sourcesFile({ insecureSkipVerify: true, thumbprint: fake.thumbprint });
     mapping = join(work, 'mapping.yaml');
-    await writeFile(mapping, MAPPING);
+    await writeFile(mapping, GUEST_VM_MAPPING);
   }, 600_000);
   afterAll(async () => vcsim?.stop());
 

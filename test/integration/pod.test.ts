@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { podPathsUnder } from '../../src/worker/pod.js';
 import { guestImages } from '../guest/guest.js';
 import { fakeVddkDir } from '../helpers/fake-vddk.js';
-import { fakeVddkEnvFor, installGuest } from '../helpers/guest-vm.js';
+import { GUEST_VM_MAPPING, fakeVddkEnvFor, installGuest } from '../helpers/guest-vm.js';
 import { validateObject } from '../helpers/openapi.js';
 import { REPO } from '../helpers/peers.js';
 import { startVcsim, type Vcsim } from '../helpers/vcsim.js';
@@ -73,7 +73,7 @@ describe('v2v pod: the conversion pod against vcsim + fake VDDK + the Debian gue
     await writeFile(join(p.secretDir, 'thumbprint'), String(env['V2V_TEST_THUMBPRINT']));
     await writeFile(
       join(root, 'etc/v2v/mapping.yaml'),
-      'apiVersion: v2v.kubevirt.io/v1alpha1\nkind: ResourceMapping\nmetadata:\n  name: m\nspec:\n  vmware:\n    networkMappings:\n      - source:\n          name: VM Network\n        target:\n          name: pod\n        type: pod\n    storageMappings:\n      - source:\n          name: LocalDS_0\n        target:\n          name: standard\n',
+      GUEST_VM_MAPPING,
     );
     await writeFile(
       p.job,

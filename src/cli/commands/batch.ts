@@ -11,7 +11,7 @@ import { checkVm } from '../../checks/evaluate.js';
 import type { SourceConfig } from '../../config/sources.js';
 import { convertGuest } from '../../convert/index.js';
 import { copyDisk } from '../../copy/engine.js';
-import { InterruptedError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { DEFAULT_OS_MAP, resolveOs } from '../../mapping/os-map.js';
 import { planVm, type VmPlan } from '../../mapping/resolve.js';
@@ -24,6 +24,7 @@ import { selectVm, type SourceProvider } from '../../source.js';
 import { PodJobSchema } from '../../worker/job.js';
 import type { CliContext } from '../context.js';
 import { humanBytes, renderData, table } from '../output.js';
+import { withStopSignals } from '../signals.js';
 
 interface BatchArgs {
   concurrency?: string;
@@ -162,16 +163,9 @@ export function registerBatch(program: Command, ctx: CliContext): void {
           ctx.stdout.write(files.map((f) => `${f}\n`).join(''));
           return;
         }
-        const controller = new AbortController();
-        const stop = (signal: NodeJS.Signals) => {
-          ctx.log.warn({ signal }, 'stopping the batch: state is kept, run again to resume');
-          controller.abort(new InterruptedError(`stopped by ${signal}`));
-        };
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
         const store = await StateStore.load(opts.state ?? `${planFile}.state.json`, plan.hash);
         const prepared = new Map<string, Awaited<ReturnType<Sources['prepare']>>>();
-        try {
+        await withStopSignals(ctx, 'the batch state is kept, run again to resume', async (signal) => {
           const report = await runBatch(plan.vms, {
             check: async (vm) => {
               const p = await sources.prepare(vm);
@@ -205,13 +199,10 @@ export function registerBatch(program: Command, ctx: CliContext): void {
                 },
               );
             },
-          }, store, { concurrency: opts.concurrency ? Number(opts.concurrency) : plan.concurrency, signal: controller.signal });
+          }, store, { concurrency: opts.concurrency ? Number(opts.concurrency) : plan.concurrency, signal });
           ctx.stdout.write(opts.output === 'json' ? renderData(report, 'json') : renderBatchReport(report));
           ctx.exitCode = report.exitCode;
-        } finally {
-          process.off('SIGTERM', stop);
-          process.off('SIGINT', stop);
-        }
+        });
       } finally {
         await sources.close();
       }

@@ -7,7 +7,7 @@ import { selectSource } from '../../config/sources.js';
 import { convertGuest } from '../../convert/index.js';
 import { copyDisk } from '../../copy/engine.js';
 import { renderProgressLine } from '../../copy/progress.js';
-import { InterruptedError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { ExitCode } from '../../model.js';
 import { mappingsFromObjects } from '../../objects/import-job.js';
 import { loadSeedObjects } from '../../objects/seed-objects.js';
@@ -15,6 +15,7 @@ import { convertVm } from '../../pipeline/convert-vm.js';
 import { prepareVm } from '../../pipeline/prepare.js';
 import type { CliContext } from '../context.js';
 import { renderData } from '../output.js';
+import { withStopSignals } from '../signals.js';
 
 interface ConvertArgs {
   sources: string;
@@ -66,81 +67,74 @@ export function registerConvert(program: Command, ctx: CliContext): void {
       const blockDevices = parseBlockDevices(opts.blockDevice);
       const config = await selectSource(opts.sources, opts.source);
       const mappings = opts.mapping ? mappingsFromObjects(await loadSeedObjects([opts.mapping]), config.type, opts.mapping) : undefined;
-      const controller = new AbortController();
-      const stop = (signal: NodeJS.Signals) => {
-        ctx.log.warn({ signal }, 'stopping: copy state is kept, base disks are not half-converted');
-        controller.abort(new InterruptedError(`stopped by ${signal}`));
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-      const provider = await openSource(config);
-      try {
-        const { vm, plan, check: checked, osinfo } = await prepareVm(provider, opts.vm, mappings);
-        const report = buildReport([{ result: checked, source: config.name }], mappings !== undefined);
-        if (!checked.valid) {
-          // Refused before any byte moves: the seed's "running or paused" failure, named earlier.
-          ctx.stderr.write(renderReport(report));
-          ctx.exitCode = ExitCode.critical;
-          return;
+      await withStopSignals(ctx, 'copy state is kept, base disks are not half-converted', async (signal) => {
+        const provider = await openSource(config);
+        try {
+          const { vm, plan, check: checked, osinfo } = await prepareVm(provider, opts.vm, mappings);
+          const report = buildReport([{ result: checked, source: config.name }], mappings !== undefined);
+          if (!checked.valid) {
+            // Refused before any byte moves: the seed's "running or paused" failure, named earlier.
+            ctx.stderr.write(renderReport(report));
+            ctx.exitCode = ExitCode.critical;
+            return;
+          }
+          const readerOptions: DiskReaderOptions = {
+            ...(opts.vddkLibdir ? { vddkLibDir: opts.vddkLibdir } : {}),
+            ...(opts.vddkConfig ? { vddkConfig: opts.vddkConfig } : {}),
+            ...(opts.transports ? { transports: opts.transports.split(':') as Transport[] } : {}),
+          };
+          const tty = Boolean((ctx.stderr as NodeJS.WriteStream).isTTY);
+          const result = await convertVm(
+            {
+              vm,
+              plan,
+              dir: opts.target,
+              blockDevices,
+              manifest: {
+                ...(opts.targetName ? { name: opts.targetName } : {}),
+                ...(opts.namespace ? { namespace: opts.namespace } : {}),
+                startVm: Boolean(opts.start),
+                ...(osinfo ? { osinfo } : {}),
+              },
+              nicNaming: opts.nicNaming,
+              signal,
+              onPhase: (phase, progress, message) => ctx.log.info({ event: 'phase', phase, progress, vm: vm.name }, message),
+              onDiskProgress: (index, p) => {
+                if (tty) ctx.stderr.write(`\r${renderProgressLine(p)}\x1b[K${p.phase === 'done' ? '\n' : ''}`);
+                else ctx.log.info({ event: 'progress', diskIndex: index, ...p }, 'copy progress');
+              },
+              onConvertProgress: (e) => ctx.log.info({ event: 'conversion', ...e }, 'conversion progress'),
+            },
+            {
+              openDisk: (v, disk) => openDiskSource(config, provider, v, disk, readerOptions),
+              copyDisk,
+              convertGuest,
+              validateDomainXml: async (xml) => {
+                await validateDomainXml(xml);
+              },
+              log: ctx.log,
+            },
+          );
+          const summary = {
+            vm: vm.name,
+            skipped: result.skipped,
+            disks: result.disks,
+            os: result.conversion?.os,
+            nics: result.conversion?.nics,
+            manifests: result.manifests,
+            warnings: [...report.vms[0]!.concerns.filter((c) => c.category !== 'Critical').map((c) => `${c.id}: ${c.label}`), ...result.warnings],
+          };
+          if (opts.output === 'json') ctx.stdout.write(renderData(summary, 'json'));
+          else {
+            ctx.stdout.write(result.skipped ? `${vm.name}: already converted in ${opts.target}; nothing to do\n` : `${vm.name}: converted into ${opts.target}\n`);
+            for (const d of result.disks) ctx.stdout.write(`  disk${d.index}: ${d.path}${d.skipped ? ' (already copied)' : ''}\n`);
+            for (const f of result.manifests) ctx.stdout.write(`  manifest: ${f}\n`);
+            for (const w of summary.warnings) ctx.stdout.write(`  warning: ${w}\n`);
+          }
+          ctx.exitCode = ExitCode.ok;
+        } finally {
+          await provider.close();
         }
-        const readerOptions: DiskReaderOptions = {
-          ...(opts.vddkLibdir ? { vddkLibDir: opts.vddkLibdir } : {}),
-          ...(opts.vddkConfig ? { vddkConfig: opts.vddkConfig } : {}),
-          ...(opts.transports ? { transports: opts.transports.split(':') as Transport[] } : {}),
-        };
-        const tty = Boolean((ctx.stderr as NodeJS.WriteStream).isTTY);
-        const result = await convertVm(
-          {
-            vm,
-            plan,
-            dir: opts.target,
-            blockDevices,
-            manifest: {
-              ...(opts.targetName ? { name: opts.targetName } : {}),
-              ...(opts.namespace ? { namespace: opts.namespace } : {}),
-              startVm: Boolean(opts.start),
-              ...(osinfo ? { osinfo } : {}),
-            },
-            nicNaming: opts.nicNaming,
-            signal: controller.signal,
-            onPhase: (phase, progress, message) => ctx.log.info({ event: 'phase', phase, progress, vm: vm.name }, message),
-            onDiskProgress: (index, p) => {
-              if (tty) ctx.stderr.write(`\r${renderProgressLine(p)}\x1b[K${p.phase === 'done' ? '\n' : ''}`);
-              else ctx.log.info({ event: 'progress', diskIndex: index, ...p }, 'copy progress');
-            },
-            onConvertProgress: (e) => ctx.log.info({ event: 'conversion', ...e }, 'conversion progress'),
-          },
-          {
-            openDisk: (v, disk) => openDiskSource(config, provider, v, disk, readerOptions),
-            copyDisk,
-            convertGuest,
-            validateDomainXml: async (xml) => {
-              await validateDomainXml(xml);
-            },
-            log: ctx.log,
-          },
-        );
-        const summary = {
-          vm: vm.name,
-          skipped: result.skipped,
-          disks: result.disks,
-          os: result.conversion?.os,
-          nics: result.conversion?.nics,
-          manifests: result.manifests,
-          warnings: [...report.vms[0]!.concerns.filter((c) => c.category !== 'Critical').map((c) => `${c.id}: ${c.label}`), ...result.warnings],
-        };
-        if (opts.output === 'json') ctx.stdout.write(renderData(summary, 'json'));
-        else {
-          ctx.stdout.write(result.skipped ? `${vm.name}: already converted in ${opts.target}; nothing to do\n` : `${vm.name}: converted into ${opts.target}\n`);
-          for (const d of result.disks) ctx.stdout.write(`  disk${d.index}: ${d.path}${d.skipped ? ' (already copied)' : ''}\n`);
-          for (const f of result.manifests) ctx.stdout.write(`  manifest: ${f}\n`);
-          for (const w of summary.warnings) ctx.stdout.write(`  warning: ${w}\n`);
-        }
-        ctx.exitCode = ExitCode.ok;
-      } finally {
-        process.off('SIGTERM', stop);
-        process.off('SIGINT', stop);
-        await provider.close();
-      }
+      });
     });
 }

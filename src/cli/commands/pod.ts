@@ -3,12 +3,12 @@ import { openDiskSource, openSource } from '../../../adapters/index.js';
 import { validateDomainXml } from '../../../native/libvirt.js';
 import { convertGuest } from '../../convert/index.js';
 import { copyDisk } from '../../copy/engine.js';
-import { InterruptedError } from '../../errors.js';
 import { mappingsFromObjects } from '../../objects/import-job.js';
 import { loadSeedObjects } from '../../objects/seed-objects.js';
 import { DEFAULT_POD_PATHS, loadPodJob, podSourceConfig } from '../../worker/job.js';
 import { runPod } from '../../worker/pod.js';
 import type { CliContext } from '../context.js';
+import { withStopSignals } from '../signals.js';
 
 interface PodArgs {
   job: string;
@@ -36,15 +36,8 @@ export function registerPod(program: Command, ctx: CliContext): void {
     .action(async (opts: PodArgs) => {
       const job = await loadPodJob(opts.job);
       const config = await podSourceConfig(job, opts.secretDir);
-      const controller = new AbortController();
-      const stop = (signal: NodeJS.Signals) => {
-        ctx.log.warn({ signal }, 'stopping: copy state kept, base disks never half-converted');
-        controller.abort(new InterruptedError(`stopped by ${signal}`));
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-      try {
-        ctx.exitCode = await runPod({
+      ctx.exitCode = await withStopSignals(ctx, 'copy state kept, base disks never half-converted', (signal) =>
+        runPod({
           job,
           paths: { job: opts.job, secretDir: opts.secretDir, disksDir: opts.disksDir, blockPrefix: opts.blockPrefix, terminationLog: opts.terminationLog },
           ports: { metrics: Number(opts.metricsPort), results: Number(opts.resultsPort) },
@@ -53,12 +46,9 @@ export function registerPod(program: Command, ctx: CliContext): void {
           loadMappings: async () => (job.mapping ? mappingsFromObjects(await loadSeedObjects([job.mapping]), config.type, job.mapping) : undefined),
           deps: { copyDisk, convertGuest, validateDomainXml: async (xml) => void (await validateDomainXml(xml)) },
           log: ctx.log,
-          signal: controller.signal,
+          signal,
           lingerMs: Number(opts.linger) * 1000,
-        });
-      } finally {
-        process.off('SIGTERM', stop);
-        process.off('SIGINT', stop);
-      }
+        }),
+      );
     });
 }
