@@ -141,7 +141,7 @@ describe('bad images', () => {
       { name: 'disk/../../etc/cron.d/evil', data: Buffer.from('* * * * * root true\n') },
       { name: 'disk/disk.img', data: Buffer.alloc(1 * MiB, 1) },
     ]);
-    pushContainerDisk(registry, '', 'hostile/disk:latest', { layerTar: tar });
+    await pushContainerDisk(registry, '', 'hostile/disk:latest', { layerTar: tar });
     const dir = targetDir('hostile');
     const r = await runCli(['import', '--url', `docker://${registry.host}/hostile/disk:latest`, '--insecure-registry', registry.host, '--target', dir, '--size', '10Mi']);
     expect(r.stderr).toContain('error IMAGE_UNSAFE_PATH');

@@ -35,8 +35,8 @@ beforeAll(async () => {
   tls = await startImageServer({ root: images.dir, tls: { cert: pki.serverCert, key: pki.serverKey } });
   basic = await startImageServer({ root: images.dir, basicAuth: { username: 'importer', password: 's3cret-pass' } });
   registry = await startRegistry();
-  pushContainerDisk(registry, images.qcow2, 'disks/fedora:qcow2');
-  pushContainerDisk(registry, images.raw, 'disks/fedora:raw', { format: 'v2s2' });
+  await pushContainerDisk(registry, images.qcow2, 'disks/fedora:qcow2');
+  await pushContainerDisk(registry, images.raw, 'disks/fedora:raw', { format: 'v2s2' });
   writeFileSync(join(work, 'endpoint-secret.yaml'), `apiVersion: v1\nkind: Secret\nmetadata:\n  name: endpoint-secret\n  labels:\n    app: containerized-data-importer\ntype: Opaque\ndata:\n  accessKeyId: ${Buffer.from('importer').toString('base64')}\n  secretKey: ${Buffer.from('s3cret-pass').toString('base64')}\n`);
   writeFileSync(join(work, 'tls-certs.yaml'), `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tls-certs\ndata:\n  ca.pem: |\n${pki.caPem.trim().split('\n').map((l) => `    ${l}`).join('\n')}\n`);
   writeFileSync(join(work, 'token'), 'upload-token-1234\n');
