@@ -85,7 +85,7 @@ export async function run(args: string[]): Promise<void> {
   const server = spawn(process.execPath, ['-e', `import('${REPO}dist/test/helpers/image-server.js').then(async (m) => { const s = await m.startImageServer({ root: '${base}' }); console.log(s.url); })`], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve) => server.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
   const v2v = [process.execPath, `${REPO}bin/v2v.js`];
-  const engine = [process.execPath, `${REPO}dist/test/bench/copy-runner.js`];
+  const engine = [process.execPath, `${REPO}dist/test/bench/runners/copy-engine.js`];
   const rows: Row[] = [];
   const out = fresh(join(base, 'out'));
   const target = join(out, 'disk.img');
