@@ -47,6 +47,7 @@ afterAll(async () => {
   loop?.detach();
   await Promise.all([plain?.close(), tls?.close(), basic?.close(), registry?.stop()]);
   rmSync(work, { recursive: true, force: true });
+  rmSync(join(tmpdir(), 'v2v-import-state'), { recursive: true, force: true });
   if (pki) rmSync(pki.dir, { recursive: true, force: true });
 });
 
@@ -86,7 +87,7 @@ const PAIRS = [
 ] as const;
 
 describe.each(MODES)('import into a %s volume', (mode) => {
-  const state = join(tmpdir(), 'v2v-import-state');
+  const state = join(tmpdir(), 'v2v-import-state'); // device markers; removed in afterAll
   const common = (target: string) => ['--target', target, '--state-dir', state, '-o', 'json'];
 
   it.each(PAIRS)('HTTP × %s (-f DataVolume)', async (format, file) => {
