@@ -16,7 +16,6 @@ interface Libc {
   ioctlU64(fd: number, request: number, out: bigint[]): number;
   ioctlRange(fd: number, request: number, range: bigint[]): number;
   lseek(fd: number, offset: number, whence: number): number;
-  syncFileRange: { async(fd: number, offset: number, nbytes: number, flags: number, cb: (err: unknown, res: number) => void): void };
   errno(): number;
 }
 
@@ -31,7 +30,6 @@ function load(): Libc {
     ioctlU64: lib.func('ioctl', 'int', ['int', 'unsigned long', koffi.out(koffi.pointer('uint64_t'))]),
     ioctlRange: lib.func('ioctl', 'int', ['int', 'unsigned long', koffi.pointer('uint64_t')]),
     lseek: lib.func('int64_t lseek(int fd, int64_t offset, int whence)'),
-    syncFileRange: lib.func('int sync_file_range(int fd, int64_t offset, int64_t nbytes, unsigned int flags)') as unknown as Libc['syncFileRange'],
     errno: () => koffi.decode(errnoLocation(), 'int') as number,
   };
   return libc;
@@ -122,17 +120,4 @@ export function dataRanges(fd: number, size: number): { offset: number; length: 
     pos = end;
   }
   return out;
-}
-
-const SYNC_FILE_RANGE_WRITE = 2;
-
-/**
- * Starts writeback of a range without waiting for it (on a koffi worker, so a
- * congested device never blocks the event loop). The final fdatasync then
- * finds most pages already on their way: copying and flushing overlap.
- */
-export function startWriteback(fd: number, offset: number, length: number): Promise<void> {
-  return new Promise((resolve) => {
-    load().syncFileRange.async(fd, offset, length, SYNC_FILE_RANGE_WRITE, () => resolve());
-  });
 }

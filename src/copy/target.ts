@@ -16,7 +16,7 @@ import { constants as fsc } from 'node:fs';
 import { mkdir, open, rename, rm, stat, statfs, readFile, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CopyError, formatBytes } from './errors.js';
-import { allocate, blockDeviceSize, blockZeroOut, startWriteback, tryPunchDevice } from './syscalls.js';
+import { allocate, blockDeviceSize, blockZeroOut, tryPunchDevice } from './syscalls.js';
 
 /** CDI's default filesystem overhead (5.5 %): the share of a Filesystem PVC the image may not use. */
 export const DEFAULT_FILESYSTEM_OVERHEAD = 0.055;
@@ -135,16 +135,9 @@ class MarkerFile {
   }
 }
 
-/** Writeback is started behind the copy every this many bytes. */
-const WRITEBACK_EVERY = 64 * 2 ** 20;
-
 abstract class BaseTarget {
   protected handle: FileHandle | undefined;
   protected written = 0;
-  private sinceWriteback = 0;
-  private writebackFrom = Number.MAX_SAFE_INTEGER;
-  private writebackTo = 0;
-  private writeback: Promise<void> | undefined;
   constructor(protected readonly marker: MarkerFile) {}
   get markerPath(): string {
     return this.marker.path;
@@ -176,19 +169,8 @@ abstract class BaseTarget {
       });
     }
     this.written += buffer.length;
-    this.sinceWriteback += buffer.length;
-    this.writebackFrom = Math.min(this.writebackFrom, offset);
-    this.writebackTo = Math.max(this.writebackTo, offset + buffer.length);
-    if (this.sinceWriteback >= WRITEBACK_EVERY && !this.writeback) {
-      const [from, to] = [this.writebackFrom, this.writebackTo];
-      this.sinceWriteback = 0;
-      this.writebackFrom = Number.MAX_SAFE_INTEGER;
-      this.writebackTo = 0;
-      this.writeback = startWriteback(this.h().fd, from, to - from).finally(() => (this.writeback = undefined));
-    }
   }
   async sync(): Promise<void> {
-    await this.writeback;
     if (this.handle) await this.handle.datasync();
   }
   async read(offset: number, length: number): Promise<Buffer> {
@@ -206,7 +188,6 @@ abstract class BaseTarget {
     await this.marker.remove();
   }
   async close(): Promise<void> {
-    await this.writeback;
     await this.handle?.close();
     this.handle = undefined;
   }
