@@ -84,7 +84,8 @@ export async function openHttpSource(options: HttpSourceOptions): Promise<DiskSo
   const etag = header(probe.headers, 'etag') ?? header(probe.headers, 'last-modified') ?? '';
   const identity = `${shown}|${size ?? '?'}|${etag}`;
   const close = async () => {
-    await dispatcher.close().catch(() => undefined);
+    // destroy, not close: close() waits for a body the engine may have stopped reading.
+    await dispatcher.destroy().catch(() => undefined);
   };
 
   const compressed = detectCompression(head) !== 'none';

@@ -107,7 +107,8 @@ class RegistryClient {
   }
 
   async close(): Promise<void> {
-    await this.dispatcher.close().catch(() => undefined);
+    // destroy, not close: close() waits for a body the engine may have stopped reading.
+    await this.dispatcher.destroy().catch(() => undefined);
   }
 
   private async fetchToken(params: Record<string, string>): Promise<string> {

@@ -216,7 +216,14 @@ class CopyRun {
       for (const t of this.timers) clearInterval(t);
       external?.removeEventListener('abort', onExternalAbort);
       await this.target?.close().catch(() => undefined);
-      await this.o.source.close(ok).catch((e: unknown) => this.o.log?.warn({ err: describe(e) }, 'closing the source failed'));
+      // A source whose close() hangs must not hang the run (nor let Node exit with the promise unsettled).
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise<void>((resolve) => (timer = setTimeout(() => {
+        this.o.log?.warn({ source: this.o.source.description }, 'closing the source timed out');
+        resolve();
+      }, 30_000)));
+      await Promise.race([this.o.source.close(ok).catch((e: unknown) => this.o.log?.warn({ err: describe(e) }, 'closing the source failed')), limit]);
+      clearTimeout(timer);
     }
   }
 
@@ -399,9 +406,14 @@ class CopyRun {
 
   /** Zeroes a device past the image (it may hold old data), flushes, verifies, and removes the marker. */
   private async finish(r: { format: ImageFormat; compression: Compression; virtualSize: number; targetSize: number; resumedFrom: number }): Promise<CopyResult> {
+    const stopIfAborted = () => {
+      if (this.signal.aborted) throw abortReason(this.signal);
+    };
+    stopIfAborted();
     if (!this.target.zeroedAfterPrepare && r.targetSize > r.virtualSize) await this.target.zero(r.virtualSize, r.targetSize - r.virtualSize);
     this.meter.phase = 'flushing';
     await this.target.sync();
+    stopIfAborted();
     let sha256: string | undefined;
     if (this.hash) {
       this.meter.phase = 'verifying';
@@ -410,12 +422,15 @@ class CopyRun {
       for (let pos = 0; pos < r.virtualSize; pos += this.chunkSize) {
         targetHash.update(await this.target.read(pos, Math.min(this.chunkSize, r.virtualSize - pos)));
         this.lastMovement = performance.now();
+        stopIfAborted();
       }
       const got = targetHash.digest('hex');
       if (got !== sha256) {
         throw new CopyError('CHECKSUM_MISMATCH', `${this.target.path} does not match the source: sha256 ${got} ≠ ${sha256}`, { hint: 'the target or the source changed during the copy: run again', details: { source: sha256, target: got } });
       }
     }
+    // The point of no return: after this the disk is finished.
+    stopIfAborted();
     await this.target.commit();
     this.marker = undefined;
     return { ...r, bytesCopied: this.meter.bytesWritten, bytesAllocated: await this.target.allocatedBytes(), ...(sha256 ? { sha256 } : {}), durationMs: Math.round(performance.now() - this.started), path: this.target.path };

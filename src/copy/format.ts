@@ -83,6 +83,10 @@ function gunzip(input: AsyncIterable<Buffer>, what: string): AsyncIterable<Buffe
         throw new CopyError('IMAGE_TRUNCATED', `${what}: the gzip stream ends before its end marker`, { hint: 'the file is incomplete: download or upload it again', cause: e });
       }
       throw new CopyError('IMAGE_CORRUPT', `${what}: the gzip stream is corrupt: ${(e as Error).message}`, { hint: 'the file is damaged: check its checksum at the origin', cause: e });
+    } finally {
+      // The consumer stopped (or failed): release the input too, down to the network stream.
+      src.unpipe(gz);
+      src.destroy();
     }
   })();
 }

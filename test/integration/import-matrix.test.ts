@@ -35,8 +35,8 @@ beforeAll(async () => {
   tls = await startImageServer({ root: images.dir, tls: { cert: pki.serverCert, key: pki.serverKey } });
   basic = await startImageServer({ root: images.dir, basicAuth: { username: 'importer', password: 's3cret-pass' } });
   registry = await startRegistry();
-  pushContainerDisk(registry, images.qcow2, 'disks/fedora:qcow2');
-  pushContainerDisk(registry, images.raw, 'disks/fedora:raw', { format: 'v2s2' });
+  await pushContainerDisk(registry, images.qcow2, 'disks/fedora:qcow2');
+  await pushContainerDisk(registry, images.raw, 'disks/fedora:raw', { format: 'v2s2' });
   writeFileSync(join(work, 'endpoint-secret.yaml'), `apiVersion: v1\nkind: Secret\nmetadata:\n  name: endpoint-secret\n  labels:\n    app: containerized-data-importer\ntype: Opaque\ndata:\n  accessKeyId: ${Buffer.from('importer').toString('base64')}\n  secretKey: ${Buffer.from('s3cret-pass').toString('base64')}\n`);
   writeFileSync(join(work, 'tls-certs.yaml'), `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tls-certs\ndata:\n  ca.pem: |\n${pki.caPem.trim().split('\n').map((l) => `    ${l}`).join('\n')}\n`);
   writeFileSync(join(work, 'token'), 'upload-token-1234\n');
@@ -47,6 +47,7 @@ afterAll(async () => {
   loop?.detach();
   await Promise.all([plain?.close(), tls?.close(), basic?.close(), registry?.stop()]);
   rmSync(work, { recursive: true, force: true });
+  rmSync(join(tmpdir(), 'v2v-import-state'), { recursive: true, force: true });
   if (pki) rmSync(pki.dir, { recursive: true, force: true });
 });
 
@@ -86,7 +87,7 @@ const PAIRS = [
 ] as const;
 
 describe.each(MODES)('import into a %s volume', (mode) => {
-  const state = join(tmpdir(), 'v2v-import-state');
+  const state = join(tmpdir(), 'v2v-import-state'); // device markers; removed in afterAll
   const common = (target: string) => ['--target', target, '--state-dir', state, '-o', 'json'];
 
   it.each(PAIRS)('HTTP × %s (-f DataVolume)', async (format, file) => {
