@@ -2,9 +2,8 @@
 // from its file or variable, host and port from the URL, and the thumbprint
 // either configured or read from a certificate that verifies.
 import { connect } from 'node:tls';
-import { resolve } from 'node:path';
 import type { SourceConfig } from '../src/config/sources.js';
-import { readCaBundle, readPassword } from '../src/config/sources.js';
+import { readPassword, readSourceCa } from '../src/config/sources.js';
 import type { Disk, SourceVm } from '../src/model.js';
 import { fetchPresentedCertificate, sha1Thumbprint } from '../src/net/tls.js';
 import { VddkError } from './errors.js';
@@ -47,7 +46,7 @@ export async function vddkOptionsFromSource(
         hint: presented ? `if ${presented} is the server's certificate, set thumbprint: "${presented}" in the sources file` : 'set `thumbprint` in the sources file',
       });
     }
-    const ca = config.caFile ? await readCaBundle(resolve(config.baseDir, config.caFile)) : undefined;
+    const ca = await readSourceCa(config);
     try {
       thumbprint = await verifiedThumbprint(url.hostname, port, ca);
     } catch (cause) {

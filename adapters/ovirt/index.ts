@@ -1,6 +1,5 @@
-import { resolve } from 'node:path';
 import type { SourceConfig } from '../../src/config/sources.js';
-import { readCaBundle, readPassword } from '../../src/config/sources.js';
+import { readPassword, readSourceCa } from '../../src/config/sources.js';
 import { ConfigError } from '../../src/errors.js';
 import type { SourceVm } from '../../src/model.js';
 import { SelectionError, type SourceProvider } from '../../src/source.js';
@@ -61,7 +60,7 @@ export class OvirtSource implements SourceProvider {
 
   static async open(config: SourceConfig, options: OvirtSourceOptions = {}): Promise<OvirtSource> {
     const password = await readPassword(config);
-    const ca = config.ca ?? (config.caFile ? await readCaBundle(resolve(config.baseDir, config.caFile)) : undefined);
+    const ca = await readSourceCa(config);
     return OvirtSource.connect(
       { name: config.name, url: config.url, username: config.username, password, ...(ca ? { ca } : {}), ...(config.insecureSkipVerify ? { insecureSkipVerify: true } : {}) },
       options,

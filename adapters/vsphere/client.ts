@@ -217,14 +217,7 @@ export class VimClient {
       `<objectSet>${moRefXml('obj', view)}<skip>true</skip>` +
       `<selectSet xsi:type="TraversalSpec"><name>traverseView</name><type>ContainerView</type><path>view</path><skip>false</skip></selectSet>` +
       `</objectSet></specSet><options><maxObjects>${maxObjects}</maxObjects></options>`;
-    const pc = this.serviceContent.propertyCollector;
-    let result = (await this.invoke('RetrievePropertiesEx', pc, specXml)) as VimObject | undefined;
-    while (result) {
-      yield asArray(result['objects'] as VimValue[] | VimObject | undefined).map((o) => toObjectContent(o as VimObject));
-      const token = result['token'];
-      if (typeof token !== 'string' || token === '') return;
-      result = (await this.invoke('ContinueRetrievePropertiesEx', pc, `<token>${escapeXml(token)}</token>`)) as VimObject | undefined;
-    }
+    yield* this.retrievePages(specXml);
   }
 
   /** RetrievePropertiesEx for known objects (no traversal). */
@@ -235,14 +228,20 @@ export class VimClient {
       objs.map((o) => `<objectSet>${moRefXml('obj', o)}<skip>false</skip></objectSet>`).join('') +
       `</specSet><options/>`;
     const out: ObjectContent[] = [];
-    let result = (await this.invoke('RetrievePropertiesEx', this.serviceContent.propertyCollector, xml)) as VimObject | undefined;
-    while (result) {
-      out.push(...asArray(result['objects'] as VimValue[] | VimObject | undefined).map((o) => toObjectContent(o as VimObject)));
-      const token = result['token'];
-      if (typeof token !== 'string' || token === '') break;
-      result = (await this.invoke('ContinueRetrievePropertiesEx', this.serviceContent.propertyCollector, `<token>${escapeXml(token)}</token>`)) as VimObject | undefined;
-    }
+    for await (const page of this.retrievePages(xml)) out.push(...page);
     return out;
+  }
+
+  /** RetrievePropertiesEx, then ContinueRetrievePropertiesEx while vCenter hands out a token: one round trip per page. */
+  private async *retrievePages(specXml: string): AsyncGenerator<ObjectContent[]> {
+    const pc = this.serviceContent.propertyCollector;
+    let result = (await this.invoke('RetrievePropertiesEx', pc, specXml)) as VimObject | undefined;
+    while (result) {
+      yield asArray(result['objects'] as VimValue[] | VimObject | undefined).map((o) => toObjectContent(o as VimObject));
+      const token = result['token'];
+      if (typeof token !== 'string' || token === '') return;
+      result = (await this.invoke('ContinueRetrievePropertiesEx', pc, `<token>${escapeXml(token)}</token>`)) as VimObject | undefined;
+    }
   }
 
   /** Polls a Task until it ends; a task error becomes a VimFaultError. */

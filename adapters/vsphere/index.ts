@@ -1,6 +1,5 @@
-import { resolve } from 'node:path';
 import type { SourceConfig } from '../../src/config/sources.js';
-import { readCaBundle, readPassword } from '../../src/config/sources.js';
+import { readPassword, readSourceCa } from '../../src/config/sources.js';
 import { SourceError } from '../../src/errors.js';
 import type { SourceVm } from '../../src/model.js';
 import type { SourceProvider } from '../../src/source.js';
@@ -21,7 +20,7 @@ export class VsphereSource implements SourceProvider {
 
   static async open(config: SourceConfig, options: { pageSize?: number } = {}): Promise<VsphereSource> {
     const password = await readPassword(config);
-    const ca = config.ca ?? (config.caFile ? await readCaBundle(resolve(config.baseDir, config.caFile)) : undefined);
+    const ca = await readSourceCa(config);
     // A provider Secret (check -f) pins the vCenter certificate by its thumbprint, as vm-import-operator does.
     const pinned = config.pinThumbprint && config.thumbprint && !ca && !config.insecureSkipVerify ? { pinnedThumbprint: config.thumbprint } : {};
     const client = new VimClient({ url: config.url, ...(ca ? { ca } : {}), ...(config.insecureSkipVerify ? { insecureSkipVerify: true } : {}), ...pinned });

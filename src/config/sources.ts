@@ -121,3 +121,9 @@ export async function readCaBundle(path: string): Promise<string> {
   if (doc?.kind === 'ConfigMap' && pem?.includes('-----BEGIN CERTIFICATE-----')) return pem;
   throw new ConfigError('CONFIG_INVALID', `${path}: neither a PEM certificate bundle nor a ConfigMap with data "ca.pem"`, { hint: 'point caFile at the CA certificate in PEM form' });
 }
+
+/** The source's CA bundle: in memory (a provider Secret's caCert), from caFile, or none (system trust). */
+export async function readSourceCa(source: SourceConfig): Promise<string | undefined> {
+  if (source.ca) return source.ca;
+  return source.caFile ? readCaBundle(resolve(source.baseDir, source.caFile)) : undefined;
+}

@@ -13,7 +13,7 @@
 //   (`stateDir`, default $V2V_STATE_DIR or /var/lib/v2v) named after the device
 //   path (`dev-loop0.v2v-partial`), same content and rules.
 import { constants as fsc } from 'node:fs';
-import { mkdir, open, rename, rm, stat, statfs, readFile, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, statfs, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CopyError, formatBytes } from './errors.js';
 import { allocate, blockDeviceSize, blockZeroOut, tryPunchDevice } from './syscalls.js';

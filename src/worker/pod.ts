@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DiskSource } from '../copy/source.js';
-import type { ConfigError } from '../errors.js';
 import { InterruptedError, V2vError, describe } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Mappings } from '../mapping/resource-mapping.js';
@@ -145,7 +144,7 @@ export async function runPod(o: PodOptions): Promise<number> {
     if (!interrupted) results.status.conditions.push(succeededCondition({ ok: false, reason }, describe(e)));
     setPhase(interrupted ? 'Interrupted' : 'Failed', describe(e), 0);
     summary = `${interrupted ? 'interrupted' : 'failed'} ${o.job.vm}: ${results.status.error.code}: ${results.status.error.message}`;
-    code = interrupted ? ExitCode.interrupted : (err as ConfigError | undefined)?.exitCode ?? ExitCode.failure;
+    code = interrupted ? ExitCode.interrupted : (err?.exitCode ?? ExitCode.failure);
   } finally {
     await servers.close();
   }

@@ -15,23 +15,31 @@ export function fakeVddkDir(): string {
   return dir;
 }
 
-/** Sets the fake's configuration (read by the library at InitEx / ConnectEx / Open / each read). */
-export function configureFakeVddk(settings: {
+export interface FakeVddkSettings {
   datastores?: Map<string, string>;
   thumbprint?: string;
   user?: string;
   password?: string;
   faults?: string;
   trace?: string;
-}): void {
-  const set = (key: string, value: string | undefined) => {
+}
+
+/** The environment the fake reads (at InitEx / ConnectEx / Open / each read); `undefined` unsets a variable. */
+export function fakeVddkEnv(settings: FakeVddkSettings): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  if (settings.datastores) env['FAKE_VDDK_DATASTORES'] = [...settings.datastores].map(([k, v]) => `${k}=${v}`).join(';');
+  if ('thumbprint' in settings) env['FAKE_VDDK_THUMBPRINT'] = settings.thumbprint;
+  if ('user' in settings) env['FAKE_VDDK_USER'] = settings.user;
+  if ('password' in settings) env['FAKE_VDDK_PASSWORD'] = settings.password;
+  if ('faults' in settings) env['FAKE_VDDK_FAULTS'] = settings.faults;
+  if ('trace' in settings) env['FAKE_VDDK_TRACE'] = settings.trace;
+  return env;
+}
+
+/** Configures the fake in this process (the library is loaded in-process by koffi). */
+export function configureFakeVddk(settings: FakeVddkSettings): void {
+  for (const [key, value] of Object.entries(fakeVddkEnv(settings))) {
     if (value === undefined) delete process.env[key];
     else process.env[key] = value;
-  };
-  if (settings.datastores) set('FAKE_VDDK_DATASTORES', [...settings.datastores].map(([k, v]) => `${k}=${v}`).join(';'));
-  if ('thumbprint' in settings) set('FAKE_VDDK_THUMBPRINT', settings.thumbprint);
-  if ('user' in settings) set('FAKE_VDDK_USER', settings.user);
-  if ('password' in settings) set('FAKE_VDDK_PASSWORD', settings.password);
-  if ('faults' in settings) set('FAKE_VDDK_FAULTS', settings.faults);
-  if ('trace' in settings) set('FAKE_VDDK_TRACE', settings.trace);
+  }
 }

@@ -7,7 +7,7 @@ import { fetchPresentedCertificate } from '../../src/net/tls.js';
 import type { SourceVm } from '../../src/model.js';
 import { GUEST_NICS } from '../guest/guest.js';
 import { flatDescriptor } from './disk-image.js';
-import { configureFakeVddk } from './fake-vddk.js';
+import { fakeVddkEnv } from './fake-vddk.js';
 import type { Vcsim } from './vcsim.js';
 import { findVm, reconfigure } from './vsphere-ops.js';
 
@@ -45,14 +45,10 @@ export async function installGuest(vcsim: Vcsim, client: VimClient, vmName: stri
   return find();
 }
 
-/** The fake VDDK trusts this vcsim (its thumbprint and credentials) and serves its datastores. */
+/** The environment for a child process whose fake VDDK trusts this vcsim (thumbprint, credentials) and serves its datastores. */
 export async function fakeVddkEnvFor(vcsim: Vcsim, trace?: string): Promise<{ env: NodeJS.ProcessEnv; thumbprint: string }> {
   const presented = await fetchPresentedCertificate('127.0.0.1', Number(new URL(vcsim.url).port));
-  const saved = { ...process.env };
-  configureFakeVddk({ datastores: vcsim.datastores, thumbprint: presented.thumbprint, user: vcsim.username, password: vcsim.password, ...(trace ? { trace } : {}) });
-  const env: NodeJS.ProcessEnv = {};
-  for (const k of Object.keys(process.env)) if (k.startsWith('FAKE_VDDK_')) env[k] = process.env[k];
-  for (const k of Object.keys(process.env)) if (k.startsWith('FAKE_VDDK_') && !(k in saved)) delete process.env[k];
+  const env = fakeVddkEnv({ datastores: vcsim.datastores, thumbprint: presented.thumbprint, user: vcsim.username, password: vcsim.password, ...(trace ? { trace } : {}) });
   return { env, thumbprint: presented.thumbprint };
 }
 

@@ -15,7 +15,6 @@ import { VddkError } from '../../vddk/errors.js';
 import { VddkSource, type VddkSourceOptions } from '../../vddk/source.js';
 import { copyDisk } from '../../src/copy/engine.js';
 import type { CopyProgress as EngineProgress } from '../../src/copy/progress.js';
-import { copyToTarget } from '../helpers/copy-loop.js';
 import { allocatedBytes, flatDescriptor, makeDebianImage, sameContent } from '../helpers/disk-image.js';
 import { configureFakeVddk, fakeVddkDir } from '../helpers/fake-vddk.js';
 import { startVcsim, type Vcsim } from '../helpers/vcsim.js';
@@ -145,10 +144,11 @@ describe('VDDK source against vcsim and the fake libvixDiskLib', () => {
 
   it('reads through ReadAsync completions on one handle (io: async, as for hotadd) with the same result', async () => {
     const source = await VddkSource.open({ ...options, io: 'async', readsInFlight: 4, readSize: MiB });
-    const target = join(work, 'disk-async.img');
+    const target = join(work, 'async', 'disk.img');
+    mkdirSync(join(work, 'async'));
     try {
       expect(source.io).toBe('async');
-      await copyToTarget(source, target, { kind: 'file', chunk: 8 * MiB });
+      await copyDisk({ source, target: { kind: 'filesystem', dir: join(work, 'async') }, chunkSize: 8 * MiB });
     } finally {
       await source.close(true);
     }

@@ -2,15 +2,12 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { openDiskSource, openSource } from '../../../adapters/index.js';
-import { validateDomainXml } from '../../../native/libvirt.js';
 import { conversionJob, toYamlStream } from '../../batch/jobs.js';
 import { loadBatchPlan, type PlannedVm, type ResolvedPlan } from '../../batch/plan.js';
 import { runBatch, type BatchReport } from '../../batch/runner.js';
 import { StateStore } from '../../batch/state.js';
 import { checkVm } from '../../checks/evaluate.js';
 import type { SourceConfig } from '../../config/sources.js';
-import { convertGuest } from '../../convert/index.js';
-import { copyDisk } from '../../copy/engine.js';
 import { UsageError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { DEFAULT_OS_MAP, resolveOs } from '../../mapping/os-map.js';
@@ -23,6 +20,7 @@ import { convertVm } from '../../pipeline/convert-vm.js';
 import { selectVm, type SourceProvider } from '../../source.js';
 import { PodJobSchema } from '../../worker/job.js';
 import type { CliContext } from '../context.js';
+import { PIPELINE_DEPS } from '../pipeline-deps.js';
 import { humanBytes, renderData, table } from '../output.js';
 import { withStopSignals } from '../signals.js';
 
@@ -192,9 +190,7 @@ export function registerBatch(program: Command, ctx: CliContext): void {
                 },
                 {
                   openDisk: (v, disk) => openDiskSource(config, provider, v, disk, { vddkLibDir: opts.vddkLibdir }),
-                  copyDisk,
-                  convertGuest,
-                  validateDomainXml: async (xml) => void (await validateDomainXml(xml)),
+                  ...PIPELINE_DEPS,
                   log: ctx.log.child({ vm: vm.key }),
                 },
               );

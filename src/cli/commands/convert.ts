@@ -1,11 +1,8 @@
 import { Option, type Command } from 'commander';
 import { openDiskSource, openSource, type DiskReaderOptions } from '../../../adapters/index.js';
-import { validateDomainXml } from '../../../native/libvirt.js';
 import type { Transport } from '../../../vddk/source.js';
 import { buildReport, renderReport } from '../../checks/report.js';
 import { selectSource } from '../../config/sources.js';
-import { convertGuest } from '../../convert/index.js';
-import { copyDisk } from '../../copy/engine.js';
 import { renderProgressLine } from '../../copy/progress.js';
 import { UsageError } from '../../errors.js';
 import { ExitCode } from '../../model.js';
@@ -14,6 +11,7 @@ import { loadSeedObjects } from '../../objects/seed-objects.js';
 import { convertVm } from '../../pipeline/convert-vm.js';
 import { prepareVm } from '../../pipeline/prepare.js';
 import type { CliContext } from '../context.js';
+import { PIPELINE_DEPS } from '../pipeline-deps.js';
 import { renderData } from '../output.js';
 import { withStopSignals } from '../signals.js';
 
@@ -107,11 +105,7 @@ export function registerConvert(program: Command, ctx: CliContext): void {
             },
             {
               openDisk: (v, disk) => openDiskSource(config, provider, v, disk, readerOptions),
-              copyDisk,
-              convertGuest,
-              validateDomainXml: async (xml) => {
-                await validateDomainXml(xml);
-              },
+              ...PIPELINE_DEPS,
               log: ctx.log,
             },
           );

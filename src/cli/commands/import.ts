@@ -16,6 +16,7 @@ import { ConfigError, UsageError } from '../../errors.js';
 import { ExitCode } from '../../model.js';
 import { registerSecret } from '../../redact.js';
 import type { CliContext } from '../context.js';
+import { withStopSignals } from '../signals.js';
 
 interface ImportOptions {
   url?: string;
@@ -183,57 +184,50 @@ export function registerImport(program: Command, ctx: CliContext): void {
           ? { kind: 'block', device: opts.target, ...(opts.stateDir ? { stateDir: opts.stateDir } : {}) }
           : { kind: 'filesystem', dir: opts.target, ...(size !== undefined ? { size } : {}), ...(overhead !== undefined ? { filesystemOverhead: overhead } : {}), ...(p.preallocation ? { preallocation: true } : {}) };
 
-      const controller = new AbortController();
-      const stop = (signal: NodeJS.Signals) => {
-        ctx.log.warn({ signal }, 'stopping: the copy state is kept, run the same command again to resume');
-        controller.abort();
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-      const { source, upload } = await openPlannedSource(p, opts, size);
-      if (upload) ctx.log.info({ url: upload.url }, 'waiting for an upload');
-      const tty = Boolean((ctx.stderr as NodeJS.WriteStream).isTTY);
-      const onProgress = (pr: CopyProgress) => {
-        if (tty) ctx.stderr.write(`\r${renderProgressLine(pr)}\x1b[K${pr.phase === 'done' ? '\n' : ''}`);
-        else ctx.log.info({ event: 'progress', ...pr }, 'copy progress');
-      };
-      try {
-        if (p.contentType === 'archive') {
-          const r = await extractArchive(source, opts.target, controller.signal);
-          ctx.stdout.write(opts.output === 'json' ? JSON.stringify({ name: p.name, target: opts.target, ...r }) + '\n' : `extracted ${r.files} files (${formatBytes(r.bytes)}) into ${opts.target}\n`);
-          upload?.finish();
-        } else {
-          let result: CopyResult;
-          try {
-            result = await copyDisk({
-              source,
-              target,
-              signal: controller.signal,
-              onProgress,
-              progressIntervalMs: tty ? 250 : 2000,
-              stallTimeoutMs: Number(opts.stallTimeout) * 1000,
-              checksum: Boolean(opts.checksum),
-              log: ctx.log,
-              label: p.name,
-              ...(opts.scratchDir ? { scratchDir: opts.scratchDir } : {}),
-            });
+      await withStopSignals(ctx, 'the copy state is kept, run the same command again to resume', async (signal) => {
+        const { source, upload } = await openPlannedSource(p, opts, size);
+        if (upload) ctx.log.info({ url: upload.url }, 'waiting for an upload');
+        const tty = Boolean((ctx.stderr as NodeJS.WriteStream).isTTY);
+        const onProgress = (pr: CopyProgress) => {
+          if (tty) ctx.stderr.write(`\r${renderProgressLine(pr)}\x1b[K${pr.phase === 'done' ? '\n' : ''}`);
+          else ctx.log.info({ event: 'progress', ...pr }, 'copy progress');
+        };
+        try {
+          if (p.contentType === 'archive') {
+            const r = await extractArchive(source, opts.target, signal);
+            ctx.stdout.write(opts.output === 'json' ? JSON.stringify({ name: p.name, target: opts.target, ...r }) + '\n' : `extracted ${r.files} files (${formatBytes(r.bytes)}) into ${opts.target}\n`);
             upload?.finish();
-          } catch (e) {
-            upload?.finish(e);
-            throw e;
+          } else {
+            let result: CopyResult;
+            try {
+              result = await copyDisk({
+                source,
+                target,
+                signal: signal,
+                onProgress,
+                progressIntervalMs: tty ? 250 : 2000,
+                stallTimeoutMs: Number(opts.stallTimeout) * 1000,
+                checksum: Boolean(opts.checksum),
+                log: ctx.log,
+                label: p.name,
+                ...(opts.scratchDir ? { scratchDir: opts.scratchDir } : {}),
+              });
+              upload?.finish();
+            } catch (e) {
+              upload?.finish(e);
+              throw e;
+            }
+            ctx.log.info({ event: 'imported', ...result }, 'import finished');
+            ctx.stdout.write(
+              opts.output === 'json'
+                ? JSON.stringify({ name: p.name, ...result }) + '\n'
+                : `imported ${source.description} → ${result.path}: ${result.format}${result.compression !== 'none' ? `+${result.compression}` : ''}, ${formatBytes(result.virtualSize)} disk grown to ${formatBytes(result.targetSize)}, ${formatBytes(result.bytesCopied)} written${result.sha256 ? `, sha256 ${result.sha256}` : ''} in ${(result.durationMs / 1000).toFixed(1)} s\n`,
+            );
           }
-          ctx.log.info({ event: 'imported', ...result }, 'import finished');
-          ctx.stdout.write(
-            opts.output === 'json'
-              ? JSON.stringify({ name: p.name, ...result }) + '\n'
-              : `imported ${source.description} → ${result.path}: ${result.format}${result.compression !== 'none' ? `+${result.compression}` : ''}, ${formatBytes(result.virtualSize)} disk grown to ${formatBytes(result.targetSize)}, ${formatBytes(result.bytesCopied)} written${result.sha256 ? `, sha256 ${result.sha256}` : ''} in ${(result.durationMs / 1000).toFixed(1)} s\n`,
-          );
+          ctx.exitCode = ExitCode.ok;
+        } finally {
+          await upload?.close();
         }
-        ctx.exitCode = ExitCode.ok;
-      } finally {
-        process.off('SIGTERM', stop);
-        process.off('SIGINT', stop);
-        await upload?.close();
-      }
+      });
     });
 }

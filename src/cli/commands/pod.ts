@@ -1,13 +1,11 @@
 import type { Command } from 'commander';
 import { openDiskSource, openSource } from '../../../adapters/index.js';
-import { validateDomainXml } from '../../../native/libvirt.js';
-import { convertGuest } from '../../convert/index.js';
-import { copyDisk } from '../../copy/engine.js';
 import { mappingsFromObjects } from '../../objects/import-job.js';
 import { loadSeedObjects } from '../../objects/seed-objects.js';
 import { DEFAULT_POD_PATHS, loadPodJob, podSourceConfig } from '../../worker/job.js';
 import { runPod } from '../../worker/pod.js';
 import type { CliContext } from '../context.js';
+import { PIPELINE_DEPS } from '../pipeline-deps.js';
 import { withStopSignals } from '../signals.js';
 
 interface PodArgs {
@@ -44,7 +42,7 @@ export function registerPod(program: Command, ctx: CliContext): void {
           openProvider: () => openSource(config),
           openDisk: (provider, vm, disk) => openDiskSource(config, provider, vm, disk, { vddkLibDir: job.vddkLibDir }),
           loadMappings: async () => (job.mapping ? mappingsFromObjects(await loadSeedObjects([job.mapping]), config.type, job.mapping) : undefined),
-          deps: { copyDisk, convertGuest, validateDomainXml: async (xml) => void (await validateDomainXml(xml)) },
+          deps: PIPELINE_DEPS,
           log: ctx.log,
           signal,
           lingerMs: Number(opts.linger) * 1000,
