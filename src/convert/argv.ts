@@ -29,6 +29,30 @@ export function overlayCommitArgv(overlay: string): string[] {
   return ['commit', '-q', '-d', '-f', 'qcow2', overlay];
 }
 
+/**
+ * nbdkit serving a raw disk read-only on a Unix socket. The file plugin reads
+ * the file on every request (no cache of its own), so a client sees what is
+ * written into the disk later: the live view the early NIC appliance boots on.
+ */
+export function liveViewArgv(options: { path: string; socket: string; pidFile: string }): string[] {
+  return ['--exit-with-parent', '--foreground', '--readonly', '--unix', options.socket, '--pidfile', options.pidFile, 'file', `file=${options.path}`];
+}
+
+/** A qcow2 overlay over an NBD export on a Unix socket: the appliance's writes land here. */
+export function nbdOverlayCreateArgv(socket: string, overlay: string): string[] {
+  return ['create', '-q', '-f', 'qcow2', '-b', `nbd+unix:///?socket=${socket}`, '-F', 'raw', overlay];
+}
+
+/** Points the overlay at the base disk without touching data: the live view served exactly that disk. */
+export function overlayRebaseArgv(overlay: string, base: { path: string; format: 'raw' | 'qcow2' }): string[] {
+  return ['rebase', '-q', '-u', '-f', 'qcow2', '-b', base.path, '-F', base.format, overlay];
+}
+
+/** The overlay's allocation map; `-U` reads it while an appliance holds it open. */
+export function overlayMapArgv(overlay: string): string[] {
+  return ['map', '-U', '--output=json', '-f', 'qcow2', overlay];
+}
+
 export interface AccelerationChoice {
   /** libguestfs must not try KVM (absent, or present but unusable). */
   forceTcg: boolean;

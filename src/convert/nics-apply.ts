@@ -46,13 +46,13 @@ export interface Mount {
  * must be written, so that a run with nothing to change leaves the disk
  * byte-identical (a read-write ext4 mount alone rewrites the superblock).
  */
-async function mountAll(fish: GuestfishSession, mounts: Mount[], readOnly: boolean): Promise<void> {
+export async function mountAll(fish: GuestfishSession, mounts: Mount[], readOnly: boolean): Promise<void> {
   // A leading '-' keeps the server alive when one filesystem does not mount (swap listed in fstab, …).
   await fish.batch([['umount-all'], ...mounts.map(({ mountpoint, device }) => [readOnly ? '-mount-ro' : '-mount', device, mountpoint])]);
 }
 
-/** Finds the OS and mounts its filesystems read-only; undefined when there is none. */
-export async function inspectAndMount(fish: GuestfishSession): Promise<{ os: GuestOs; mounts: Mount[] } | undefined> {
+/** Finds the OS and where its filesystems mount; undefined when there is none. */
+export async function inspectOs(fish: GuestfishSession): Promise<{ os: GuestOs; mounts: Mount[] } | undefined> {
   const roots = await fish.lines('inspect-os');
   const root = roots[0];
   if (!root) return undefined;
@@ -74,8 +74,14 @@ export async function inspectAndMount(fish: GuestfishSession): Promise<{ os: Gue
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({ mountpoint: m[1]!, device: m[2]! }))
     .sort((a, b) => a.mountpoint.length - b.mountpoint.length);
-  await mountAll(fish, mounts, true);
   return { os, mounts };
+}
+
+/** Finds the OS and mounts its filesystems read-only; undefined when there is none. */
+export async function inspectAndMount(fish: GuestfishSession): Promise<{ os: GuestOs; mounts: Mount[] } | undefined> {
+  const guest = await inspectOs(fish);
+  if (guest) await mountAll(fish, guest.mounts, true);
+  return guest;
 }
 
 /** The files byte for byte (`download`; guestfish's `cat` appends a newline). */
@@ -89,11 +95,16 @@ async function readNetworkFiles(fish: GuestfishSession, staging: string): Promis
   return Promise.all(regular.map(async (path, i) => ({ path, content: await readFile(locals[i]!, 'utf8') })));
 }
 
+/** The report when the step does not apply to the guest at all. */
+export function notApplied(naming: NicNaming, why: string): NicRenameReport {
+  return { naming, unchanged: true, changed: [], assignments: [], skipped: [], notApplied: why };
+}
+
 /** Plans against the mounted guest and applies the plan; the session stays open. */
 export async function renameNicsInSession(fish: GuestfishSession, guest: { os: GuestOs; mounts: Mount[] }, nics: Nic[], naming: NicNaming): Promise<NicRenameReport> {
   const { os } = guest;
   if (os.type !== 'linux') {
-    return { naming, unchanged: true, changed: [], assignments: [], skipped: [], notApplied: `${os.type} guest: NIC names are not configured in files` };
+    return notApplied(naming, `${os.type} guest: NIC names are not configured in files`);
   }
   const staging = await mkdtemp(join(tmpdir(), 'v2v-nics-'));
   try {
@@ -127,6 +138,8 @@ export async function renameNicsInSession(fish: GuestfishSession, guest: { os: G
   }
 }
 
+export const NO_OS = 'no operating system found on the disks';
+
 /**
  * One appliance launch: inspect, mount, read the network files, plan, write.
  * Used on its own (`v2v` on already converted disks) and by convertGuest on
@@ -147,7 +160,7 @@ export async function renameGuestNics(options: {
     const os = guest?.os;
     const report = guest
       ? await renameNicsInSession(fish, guest, options.nics, options.naming)
-      : { naming: options.naming, unchanged: true, changed: [], assignments: [], skipped: [], notApplied: 'no operating system found on the disks' };
+      : notApplied(options.naming, NO_OS);
     await fish.close();
     return { os, report };
   } catch (error) {

@@ -2,10 +2,11 @@
 // guest built by test/guest/build-guest.sh. Each appliance launch costs
 // 15–90 s here, so the tests share one converted disk and keep launches few:
 // convert (2: virt-v2v + NIC step), read back (1), inspector (1), NIC step
-// again (1), no-root (1), kill (1), cancel (≤1).
+// again (1), no-root (1), kill (1), cancel late (2), cancel (≤1).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { Writable } from 'node:stream';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { ConversionError } from '../../src/convert/errors.js';
 import { inspectGuest } from '../../src/convert/inspector.js';
 import { renameGuestNics } from '../../src/convert/nics-apply.js';
 import { InterruptedError } from '../../src/errors.js';
+import { createLogger } from '../../src/log.js';
 import { guestImages, guestVm } from '../guest/guest.js';
 
 const MINUTES = 60_000;
@@ -214,6 +216,39 @@ describe('convertGuest failure safety', () => {
     expect((error as ConversionError).message).toContain('killed by SIGKILL');
     expect(await sha256(disk)).toBe(before);
     expect(await readdir(scratch)).toEqual([]);
+  }, 15 * MINUTES);
+
+  it('cancelling after virt-v2v\'s work was committed (while the NICs are renamed) puts the disk back byte for byte', async () => {
+    const disk = join(work, 'cancelled-late.img');
+    execFileSync('cp', ['--sparse=always', images.debian, disk]);
+    const before = await sha256(disk);
+    const scratch = join(work, 'scratch-cancelled-late');
+    const controller = new AbortController();
+    const lines: { msg: string; undoBytes?: number }[] = [];
+    // Cancelled the moment virt-v2v's overlay is in the disk and the NIC appliance is about to write.
+    const destination = new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        const line = JSON.parse(chunk.toString()) as { msg: string; undoBytes?: number };
+        lines.push(line);
+        if (line.msg.startsWith('overlay committed')) controller.abort();
+        done();
+      },
+    });
+    const logger = createLogger({ json: true, level: 'info', destination });
+    const error = await convertGuest({
+      vm: guestVm(),
+      disks: [{ path: disk, format: 'raw' }],
+      workDir: scratch,
+      env,
+      logger,
+      signal: controller.signal,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InterruptedError);
+    // virt-v2v's changes (the initramfs, fstab, …) had been written into the disk, then undone.
+    expect(lines.find((l) => l.msg.startsWith('overlay committed'))?.undoBytes).toBeGreaterThan(1 << 20);
+    expect(await sha256(disk)).toBe(before);
+    expect(await readdir(scratch)).toEqual([]);
+    expect(await pidMentioning(scratch, 'qemu-system-x86_64')).toBeUndefined();
   }, 15 * MINUTES);
 
   it('cancelling (AbortSignal) stops virt-v2v and discards the overlay: INTERRUPTED, disk byte-identical', async () => {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chooseAcceleration } from '../../src/convert/accel.js';
-import { inPlaceArgv, inspectorArgv, libguestfsEnv, overlayCommitArgv, overlayCreateArgv } from '../../src/convert/argv.js';
+import { inPlaceArgv, inspectorArgv, libguestfsEnv, liveViewArgv, nbdOverlayCreateArgv, overlayCommitArgv, overlayCreateArgv, overlayMapArgv, overlayRebaseArgv } from '../../src/convert/argv.js';
+import { ownRanges } from '../../src/convert/commit-undo.js';
 import { buildDomainXml, driveSuffix } from '../../src/convert/domain-xml.js';
 import { validateDomainXmlWithVirsh } from '../../src/convert/validate-virsh.js';
 import { quoteArg } from '../../src/convert/guestfish.js';
@@ -94,8 +95,27 @@ describe('command lines (golden)', () => {
       ['virt-v2v-inspector', ...inspectorArgv({ domainXml: '/w/domain.xml', output: '/w/inspection.xml' })],
       ['qemu-img', ...overlayCreateArgv({ path: '/t/disk0/disk.img', format: 'raw' }, '/w/disk0.overlay.qcow2')],
       ['qemu-img', ...overlayCommitArgv('/w/disk0.overlay.qcow2')],
+      ['qemu-img', ...overlayMapArgv('/w/disk0.overlay.qcow2')],
+      ['nbdkit', ...liveViewArgv({ path: '/t/disk0/disk.img', socket: '/tmp/v2v-view-x/disk0.sock', pidFile: '/tmp/v2v-view-x/disk0.pid' })],
+      ['qemu-img', ...nbdOverlayCreateArgv('/tmp/v2v-view-x/disk0.sock', '/w/disk0.nics.qcow2')],
+      ['qemu-img', ...overlayRebaseArgv('/w/disk0.nics.qcow2', { path: '/t/disk0/disk.img', format: 'raw' })],
     ].map((argv) => argv.join(' '));
     golden('argv.txt', `${lines.join('\n')}\n`);
+  });
+
+  it('a commit writes exactly the ranges the overlay holds itself (depth 0), adjacent ones merged', () => {
+    const map = [
+      { start: 0, length: 65536, depth: 1 },
+      { start: 65536, length: 131072, depth: 0 },
+      { start: 196608, length: 65536, depth: 0 },
+      { start: 262144, length: 1 << 20, depth: 1 },
+      { start: 262144 + (1 << 20), length: 65536, depth: 0 },
+    ];
+    expect(ownRanges(map)).toEqual([
+      { offset: 65536, length: 196608 },
+      { offset: 262144 + (1 << 20), length: 65536 },
+    ]);
+    expect(ownRanges([{ start: 0, length: 1 << 30, depth: 1 }])).toEqual([]);
   });
 
   it('libguestfs env: direct backend always, force_tcg only when KVM is unusable', () => {
