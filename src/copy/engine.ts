@@ -89,6 +89,8 @@ const GRANULE = 4096;
 const ZERO_CHUNK = Buffer.alloc(4 * MiB);
 // How often the target is fdatasync'ed and the marker advanced: at most this much is redone after a crash.
 const CHECKPOINT_MS = 5000;
+// Target writes in flight at once: the page-cache copies of one 4 MiB chunk each run on their own pool thread.
+const WRITE_DEPTH = 4;
 
 function isTarget(t: DiskTarget | TargetSpec): t is DiskTarget {
   return typeof (t as DiskTarget).prepare === 'function';
@@ -141,10 +143,13 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 /** Splits a buffer into runs of data and of zero granules. */
 export function zeroRuns(buf: Buffer, granule = GRANULE): { offset: number; length: number; zero: boolean }[] {
+  // Whole-chunk answers first: most chunks are all data or all zeros.
+  if (buf.length <= ZERO_CHUNK.length && buf.equals(ZERO_CHUNK.subarray(0, buf.length))) return [{ offset: 0, length: buf.length, zero: true }];
   const runs: { offset: number; length: number; zero: boolean }[] = [];
   for (let pos = 0; pos < buf.length; pos += granule) {
     const end = Math.min(pos + granule, buf.length);
-    const zero = buf.subarray(pos, end).equals(ZERO_CHUNK.subarray(0, end - pos));
+    // A granule whose first bytes are not zero is data; only the rest need a full compare.
+    const zero = buf[pos] === 0 && buf[end - 1] === 0 && buf.subarray(pos, end).equals(ZERO_CHUNK.subarray(0, end - pos));
     const last = runs[runs.length - 1];
     if (last && last.zero === zero) last.length += end - pos;
     else runs.push({ offset: pos, length: end - pos, zero });
@@ -287,7 +292,6 @@ class CopyRun {
         this.meter.bytesWritten += run.length;
       }
     }
-    this.hash?.update(buf);
   }
 
   private readonly pool: Buffer[] = [];
@@ -384,22 +388,37 @@ class CopyRun {
           next++;
         }
       };
+      // Writes overlap too (up to WRITE_DEPTH), but are awaited in order: what is
+      // awaited is a clean prefix, and only that goes into the marker.
+      const writes: { end: number; done: Promise<void> }[] = [];
+      const settleOldest = async () => {
+        const oldest = writes.shift()!;
+        await oldest.done;
+        await this.checkpoint(false, oldest.end);
+      };
       for (let i = 0; i < items.length; i++) {
         launch();
         const item = items[i]!;
+        let done: Promise<void>;
         if (item.zero) {
-          if (!this.target.zeroedAfterPrepare) await this.target.zero(item.offset, item.length);
           this.hashZeros(item.length);
+          done = this.target.zeroedAfterPrepare ? Promise.resolve() : this.target.zero(item.offset, item.length);
         } else {
           const buf = await reads.get(i)!;
           reads.delete(i);
-          await this.writeData(buf, item.offset);
-          if (src.readInto) this.release(buf);
+          this.hash?.update(buf);
+          done = this.writeData(buf, item.offset).then(() => {
+            if (src.readInto) this.release(buf);
+          });
         }
-        this.moved(item.length);
-        await this.checkpoint(false, item.offset + item.length);
-        if (this.signal.aborted) throw abortReason(this.signal);
+        done = done.then(() => this.moved(item.length));
+        done.catch(() => undefined);
+        writes.push({ end: item.offset + item.length, done });
+        if (writes.length >= WRITE_DEPTH) await settleOldest();
+        if (this.signal.aborted) break;
       }
+      while (writes.length) await settleOldest();
+      if (this.signal.aborted) throw abortReason(this.signal);
     }
     return this.finish({ format: src.format ?? 'raw', compression: 'none', virtualSize: size, targetSize, resumedFrom: resumeFrom });
   }
@@ -516,6 +535,7 @@ class CopyRun {
             targetSize = this.target.finalSize(end);
             await this.target.resize(targetSize);
           }
+          this.hash?.update(part);
           await this.writeData(part, done);
           this.moved(part.length);
           done = end;

@@ -151,9 +151,11 @@ export function decompress(input: AsyncIterable<Buffer>, compression: Compressio
   return input;
 }
 
-/** Regroups a stream into chunks of exactly `size` bytes (the last may be shorter). */
+/** Regroups a stream into chunks of exactly `size` bytes (the last may be shorter); each is valid until the next is asked for. */
 export async function* rechunk(input: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
-  let buf = Buffer.allocUnsafe(size);
+  // One buffer, refilled once the consumer asks for the next chunk: gigabytes
+  // of short-lived 4 MiB buffers would keep the garbage collector busy.
+  const buf = Buffer.allocUnsafe(size);
   let fill = 0;
   for await (const chunk of input) {
     let pos = 0;
@@ -164,7 +166,6 @@ export async function* rechunk(input: AsyncIterable<Buffer>, size: number): Asyn
       pos += n;
       if (fill === size) {
         yield buf;
-        buf = Buffer.allocUnsafe(size);
         fill = 0;
       }
     }

@@ -78,6 +78,19 @@ describe('zeroRuns', () => {
   it('handles a short tail', () => {
     expect(zeroRuns(Buffer.alloc(5000))).toEqual([{ offset: 0, length: 5000, zero: true }]);
   });
+  it('sees data in the middle of a granule whose first and last bytes are zero', () => {
+    const buf = Buffer.alloc(3 * 4096);
+    buf[4096 + 2048] = 1;
+    expect(zeroRuns(buf)).toEqual([
+      { offset: 0, length: 4096, zero: true },
+      { offset: 4096, length: 4096, zero: false },
+      { offset: 8192, length: 4096, zero: true },
+    ]);
+  });
+  it('answers a whole 4 MiB chunk of zeros, or of data, as one run', () => {
+    expect(zeroRuns(Buffer.alloc(4 << 20))).toEqual([{ offset: 0, length: 4 << 20, zero: true }]);
+    expect(zeroRuns(Buffer.alloc(4 << 20, 7))).toEqual([{ offset: 0, length: 4 << 20, zero: false }]);
+  });
 });
 
 describe('isTransient', () => {
