@@ -613,6 +613,8 @@ class CopyRun {
       onFraction: (f) => {
         this.lastMovement = performance.now();
         this.meter.bytesDone = Math.round(f * info.virtualSize);
+        // qemu-img writes through the page cache and never flushes; get the disk going before our fdatasync.
+        this.target.startWriteback();
       },
     });
     this.meter.bytesDone = info.virtualSize;

@@ -86,6 +86,8 @@ export interface DiskTarget {
   zero(offset: number, length: number): Promise<void>;
   /** Grows a file target while a stream of unknown size is written. */
   resize(size: number): Promise<void>;
+  /** Starts writing dirty pages to the device without waiting (at most one such call in flight). */
+  startWriteback(): void;
   /** fdatasync. */
   sync(): Promise<void>;
   read(offset: number, length: number): Promise<Buffer>;
@@ -176,10 +178,12 @@ abstract class BaseTarget {
     }
     this.written += buffer.length;
     this.dirty += buffer.length;
-    if (this.dirty >= WRITEBACK_EVERY && !this.writeback && this.handle) {
-      this.dirty = 0;
-      this.writeback = startWriteback(this.handle.fd).finally(() => (this.writeback = undefined));
-    }
+    if (this.dirty >= WRITEBACK_EVERY) this.startWriteback();
+  }
+  startWriteback(): void {
+    if (this.writeback || !this.handle) return;
+    this.dirty = 0;
+    this.writeback = startWriteback(this.handle.fd).finally(() => (this.writeback = undefined));
   }
   async sync(): Promise<void> {
     await this.writeback;
