@@ -80,6 +80,7 @@ export class EarlyNicSession {
       this.views.map((v) => ({ path: v.overlay, format: 'qcow2' })),
       this.env,
       this.signal,
+      { background: true },
     );
     const guest = await inspectOs(this.fish);
     // Leave nothing mounted or cached, and everything written reached the overlays.

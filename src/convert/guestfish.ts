@@ -34,12 +34,13 @@ export class GuestfishSession {
   }
 
   /** Starts the server, adds the drives and launches the appliance. */
-  static async start(drives: GuestfishDrive[], env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<GuestfishSession> {
+  /** `background`: runs the appliance at a lower CPU priority, so that it does not slow down a virt-v2v running beside it. */
+  static async start(drives: GuestfishDrive[], env: NodeJS.ProcessEnv, signal?: AbortSignal, options: { background?: boolean } = {}): Promise<GuestfishSession> {
     const logDir = await mkdtemp(join(tmpdir(), 'v2v-guestfish-'));
     const log = join(logDir, 'server.log');
     let pid: number;
     try {
-      pid = await startServer(env, log);
+      pid = await startServer(env, log, options.background ?? false);
     } catch (error) {
       await rm(logDir, { recursive: true, force: true });
       throw error;
@@ -137,10 +138,11 @@ export class GuestfishSession {
  * waiting for the streams to close would wait for the server to exit: read
  * the PID line and stop listening once the parent has exited.
  */
-function startServer(env: NodeJS.ProcessEnv, log: string): Promise<number> {
+function startServer(env: NodeJS.ProcessEnv, log: string, background: boolean): Promise<number> {
   return new Promise((resolve, reject) => {
     const logFd = openSync(log, 'a');
-    const child = spawn('guestfish', ['--listen'], { env, stdio: ['ignore', 'pipe', logFd] });
+    const [command, ...args] = background ? ['nice', '-n', '10', 'guestfish', '--listen'] : ['guestfish', '--listen'];
+    const child = spawn(command!, args, { env, stdio: ['ignore', 'pipe', logFd] });
     closeSync(logFd);
     let out = '';
     child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
