@@ -3,7 +3,7 @@
 // bytes a commit will overwrite are saved first and written back on failure.
 // An overlay holds only what changed in the guest (tens of MiB for virt-v2v's
 // work, a few KiB for the NIC edits), so saving them is cheap.
-import { open, rm } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { runTool } from './run-tool.js';
 import { overlayMapArgv } from './argv.js';
 
@@ -60,7 +60,7 @@ async function copyRanges(from: string, fromOffsets: number[], to: string, toOff
   }
 }
 
-/** The saved bytes of one base disk, in order of offset, packed one after another in `file`. */
+/** The saved bytes of one base disk, in order of offset, packed one after another in `file` (deleted with the work directory). */
 export class CommitUndo {
   private constructor(
     readonly base: string,
@@ -81,10 +81,6 @@ export class CommitUndo {
   /** Writes the saved bytes back over whatever the commit left there. */
   async restore(): Promise<void> {
     await copyRanges(this.file, packedOffsets(this.ranges), this.base, this.ranges.map((r) => r.offset), this.ranges.map((r) => r.length));
-  }
-
-  async discard(): Promise<void> {
-    await rm(this.file, { force: true });
   }
 }
 
