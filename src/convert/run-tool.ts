@@ -46,6 +46,7 @@ export function runTool(command: string, args: string[], options: RunToolOptions
     let stdout = '';
     let aborted = false;
     let killTimer: NodeJS.Timeout | undefined;
+    let pipeTimer: NodeJS.Timeout | undefined;
     const killGroup = (sig: NodeJS.Signals): void => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, sig);
@@ -88,7 +89,8 @@ export function runTool(command: string, args: string[], options: RunToolOptions
       if (settled || !exited) return;
       settled = true;
       options.signal?.removeEventListener('abort', onAbort);
-      if (killTimer) clearTimeout(killTimer);
+      clearTimeout(killTimer);
+      clearTimeout(pipeTimer);
       if (aborted || exited.code !== 0) killGroup('SIGKILL');
       child.stdout?.destroy();
       child.stderr?.destroy();
@@ -97,7 +99,8 @@ export function runTool(command: string, args: string[], options: RunToolOptions
     child.on('exit', (code, signal) => {
       exited = { code, signal };
       if (aborted || code !== 0) killGroup('SIGTERM');
-      setTimeout(finish, 2000);
+      // Cleared when the pipes close first; left running it would hold a CLI's exit for 2 s.
+      pipeTimer = setTimeout(finish, 2000);
     });
     child.on('close', () => finish());
     if (options.input !== undefined && child.stdin) {
