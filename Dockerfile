@@ -20,7 +20,7 @@ FROM node:20-bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       virt-v2v libguestfs-tools guestfs-tools linux-image-amd64 supermin \
-      qemu-utils nbdkit libnbd-bin xz-utils libvirt0 ca-certificates \
+      qemu-utils nbdkit libnbd-bin xz-utils libvirt0 ca-certificates tini \
  && rm -rf /var/lib/apt/lists/* \
  && chmod 0644 /boot/vmlinuz-*
 # uid 107 like CDI's qemu user, so the PVCs CDI prepares are writable.
@@ -38,4 +38,6 @@ ENV LIBGUESTFS_BACKEND=direct LIBGUESTFS_CACHEDIR=/var/tmp V2V_STATE_DIR=/var/tm
 VOLUME ["/opt/vmware-vix-disklib-distrib"]
 USER 107
 EXPOSE 2112 8080
-ENTRYPOINT ["v2v", "pod"]
+# tini as PID 1 reaps what the tools orphan (guestfish forks its server and exits),
+# which node as PID 1 would leave as zombies.
+ENTRYPOINT ["tini", "--", "v2v", "pod"]

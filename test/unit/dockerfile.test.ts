@@ -31,17 +31,17 @@ describe('Dockerfile (conversion-pod image)', () => {
 
   it('installs only packages that exist in Debian bookworm', () => {
     const packages = runLines(text).flatMap(aptPackages);
-    expect(packages).toEqual(expect.arrayContaining(['virt-v2v', 'qemu-utils', 'nbdkit', 'libnbd-bin', 'libvirt0', 'linux-image-amd64']));
+    expect(packages).toEqual(expect.arrayContaining(['virt-v2v', 'qemu-utils', 'nbdkit', 'libnbd-bin', 'libvirt0', 'linux-image-amd64', 'tini']));
     const missing = packages.filter((p) => !existsInApt(p));
     expect(missing).toEqual([]);
     expect(existsInApt('no-such-package-v2v-test')).toBe(false);
   });
 
-  it('is multi-stage on Node 20, runs as uid 107, exposes the VDDK mount point, and enters `v2v pod`', () => {
+  it('is multi-stage on Node 20, runs as uid 107, exposes the VDDK mount point, and enters `v2v pod` under tini, which reaps orphaned tool processes', () => {
     expect(text.match(/^FROM node:20-bookworm-slim/gm)).toHaveLength(2);
     expect(text).toMatch(/^USER 107$/m);
     expect(text).toMatch(/^VOLUME \["\/opt\/vmware-vix-disklib-distrib"\]$/m);
-    expect(text).toMatch(/^ENTRYPOINT \["v2v", "pod"\]$/m);
+    expect(text).toMatch(/^ENTRYPOINT \["tini", "--", "v2v", "pod"\]$/m);
     expect(text).toMatch(/^EXPOSE 2112 8080$/m);
   });
 });
