@@ -38,8 +38,14 @@ export async function overlayRanges(overlay: string, env: NodeJS.ProcessEnv): Pr
 }
 
 const CHUNK = 4 << 20;
+const ZEROS = Buffer.alloc(CHUNK);
 
-async function copyRanges(from: string, fromOffsets: number[], to: string, toOffsets: number[], lengths: number[]): Promise<void> {
+/**
+ * `skipZeros`: all-zero chunks are not written, the target being a fresh
+ * sparse file of the right size. virt-v2v's trim leaves zero clusters over
+ * the guest's free space, hundreds of MiB that the copy left as holes.
+ */
+async function copyRanges(from: string, fromOffsets: number[], to: string, toOffsets: number[], lengths: number[], skipZeros = false): Promise<void> {
   const source = await open(from, 'r');
   const target = await open(to, 'r+');
   try {
@@ -49,7 +55,7 @@ async function copyRanges(from: string, fromOffsets: number[], to: string, toOff
         const want = Math.min(CHUNK, length - done);
         const { bytesRead } = await source.read(buffer, 0, want, fromOffsets[i]! + done);
         if (bytesRead !== want) throw new Error(`short read of ${from} at ${fromOffsets[i]! + done}`);
-        await target.write(buffer, 0, want, toOffsets[i]! + done);
+        if (!(skipZeros && buffer.subarray(0, want).equals(ZEROS.subarray(0, want)))) await target.write(buffer, 0, want, toOffsets[i]! + done);
         done += want;
       }
     }
@@ -69,8 +75,10 @@ export class CommitUndo {
   ) {}
 
   static async save(base: string, ranges: ByteRange[], file: string): Promise<CommitUndo> {
-    await (await open(file, 'w')).close();
-    await copyRanges(base, ranges.map((r) => r.offset), file, packedOffsets(ranges), ranges.map((r) => r.length));
+    const created = await open(file, 'w');
+    await created.truncate(ranges.reduce((n, r) => n + r.length, 0));
+    await created.close();
+    await copyRanges(base, ranges.map((r) => r.offset), file, packedOffsets(ranges), ranges.map((r) => r.length), true);
     return new CommitUndo(base, ranges, file);
   }
 

@@ -42,6 +42,7 @@ export class EarlyNicSession {
   private booted: Promise<Booted>;
   private fish: GuestfishSession | undefined;
   private sockets: string | undefined;
+  private devices: string[] | undefined;
   /** Aborts a boot still in progress (the caller's signal, or discard()). */
   private readonly stop = new AbortController();
   private readonly signal: AbortSignal;
@@ -91,9 +92,12 @@ export class EarlyNicSession {
 
   private async dropBlockCaches(): Promise<void> {
     const fish = this.fish!;
-    const listed = await fish.batch([['list-devices'], ['list-partitions'], ['lvs'], ['list-md-devices']]);
-    const devices = [...new Set(listed.split('\n').filter((l) => l.startsWith('/dev/')))];
-    await fish.batch(devices.map((d) => ['blockdev-flushbufs', d]));
+    // Listed once at boot (lvs alone is 0.3 s under TCG): virt-v2v edits files, never partitions or LVs.
+    if (!this.devices) {
+      const listed = await fish.batch([['list-devices'], ['list-partitions'], ['lvs'], ['list-md-devices']]);
+      this.devices = [...new Set(listed.split('\n').filter((l) => l.startsWith('/dev/')))];
+    }
+    await fish.batch(this.devices.map((d) => ['blockdev-flushbufs', d]));
   }
 
   /**
