@@ -24,9 +24,10 @@ describe('runTool', () => {
 
 describe('alive (the guestfish server, which is not our child)', () => {
   it('counts an ended process that nobody has reaped yet as ended', async () => {
-    // sh starts `true` and then becomes `sleep`, which never waits for it: a zombie for 5 s,
-    // as the guestfish server is until PID 1 reaps it (never, when node is PID 1 in a pod).
-    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // sh starts a child that ends half a second later (after sh has become `sleep`, so sh cannot
+    // reap it first), and `sleep` never waits for it: a zombie until `sleep` ends, as the
+    // guestfish server is until PID 1 reaps it (never, when node is PID 1 in a pod).
+    const parent = spawn('sh', ['-c', 'sleep 0.5 & echo $!; exec sleep 10'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const pid = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(d.toString()))));
       const state = (): string => {
