@@ -75,11 +75,12 @@ export class CommitUndo {
   ) {}
 
   static async save(base: string, ranges: ByteRange[], file: string): Promise<CommitUndo> {
+    const undo = new CommitUndo(base, ranges, file);
     const created = await open(file, 'w');
-    await created.truncate(ranges.reduce((n, r) => n + r.length, 0));
+    await created.truncate(undo.bytes);
     await created.close();
     await copyRanges(base, ranges.map((r) => r.offset), file, packedOffsets(ranges), ranges.map((r) => r.length), true);
-    return new CommitUndo(base, ranges, file);
+    return undo;
   }
 
   get bytes(): number {

@@ -33,6 +33,8 @@ interface View {
 interface Booted {
   fish: GuestfishSession;
   guest: { os: GuestOs; mounts: Mount[] } | undefined;
+  /** Every block device the appliance sees: disks, partitions, LVs, md. */
+  devices: string[];
 }
 
 export type Readiness = { ok: true } | { ok: false; reason: string };
@@ -42,7 +44,6 @@ export class EarlyNicSession {
   private booted: Promise<Booted>;
   private fish: GuestfishSession | undefined;
   private sockets: string | undefined;
-  private devices: string[] | undefined;
   /** Aborts a boot still in progress (the caller's signal, or discard()). */
   private readonly stop = new AbortController();
   private readonly signal: AbortSignal;
@@ -84,20 +85,11 @@ export class EarlyNicSession {
       { background: true },
     );
     const guest = await inspectOs(this.fish);
-    // Leave nothing mounted or cached, and everything written reached the overlays.
+    // Leave nothing mounted, and everything written reached the overlays.
     await this.fish.batch([['umount-all'], ['sync']]);
-    await this.dropBlockCaches();
-    return { fish: this.fish, guest };
-  }
-
-  private async dropBlockCaches(): Promise<void> {
-    const fish = this.fish!;
-    // Listed once at boot (lvs alone is 0.3 s under TCG): virt-v2v edits files, never partitions or LVs.
-    if (!this.devices) {
-      const listed = await fish.batch([['list-devices'], ['list-partitions'], ['lvs'], ['list-md-devices']]);
-      this.devices = [...new Set(listed.split('\n').filter((l) => l.startsWith('/dev/')))];
-    }
-    await fish.batch(this.devices.map((d) => ['blockdev-flushbufs', d]));
+    // Listed now, off the critical path (lvs alone is 0.3 s under TCG): virt-v2v edits files, never partitions or LVs.
+    const listed = await this.fish.batch([['list-devices'], ['list-partitions'], ['lvs'], ['list-md-devices']]);
+    return { fish: this.fish, guest, devices: [...new Set(listed.split('\n').filter((l) => l.startsWith('/dev/')))] };
   }
 
   /**
@@ -124,9 +116,10 @@ export class EarlyNicSession {
 
   /** After the base disks hold the converted guest: drop stale caches, mount, rename. */
   async rename(nics: Nic[], naming: NicNaming): Promise<{ os: GuestOs | undefined; report: NicRenameReport }> {
-    const { fish, guest } = await this.booted;
+    const { fish, guest, devices } = await this.booted;
     if (!guest) return { os: undefined, report: notApplied(naming, NO_OS) };
-    await this.dropBlockCaches();
+    // What the appliance read before virt-v2v's commit is stale now.
+    await fish.batch(devices.map((d) => ['blockdev-flushbufs', d]));
     await mountAll(fish, guest.mounts, true);
     return { os: guest.os, report: await renameNicsInSession(fish, guest, nics, naming) };
   }

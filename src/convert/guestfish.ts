@@ -33,8 +33,10 @@ export class GuestfishSession {
     }
   }
 
-  /** Starts the server, adds the drives and launches the appliance. */
-  /** `background`: runs the appliance at a lower CPU priority, so that it does not slow down a virt-v2v running beside it. */
+  /**
+   * Starts the server, adds the drives and launches the appliance.
+   * `background`: at a lower CPU priority, so that it slows down a virt-v2v running beside it less.
+   */
   static async start(drives: GuestfishDrive[], env: NodeJS.ProcessEnv, signal?: AbortSignal, options: { background?: boolean } = {}): Promise<GuestfishSession> {
     const logDir = await mkdtemp(join(tmpdir(), 'v2v-guestfish-'));
     const log = join(logDir, 'server.log');

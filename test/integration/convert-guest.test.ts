@@ -37,6 +37,13 @@ function readGuestFiles(disk: string, paths: string[]): Record<string, string> {
   return Object.fromEntries(paths.map((p, i) => [p, parts[i] ?? '']));
 }
 
+/** A fresh copy of a test image to convert, its checksum before, and a scratch directory that must end empty. */
+async function freshDisk(image: string, name: string): Promise<{ disk: string; before: string; scratch: string }> {
+  const disk = join(work, `${name}.img`);
+  execFileSync('cp', ['--sparse=always', image, disk]);
+  return { disk, before: await sha256(disk), scratch: join(work, `scratch-${name}`) };
+}
+
 /** The pid of the process whose command line mentions `needle` (our own unique temp path). */
 async function pidMentioning(needle: string, program: string): Promise<number | undefined> {
   for (const entry of await readdir('/proc')) {
@@ -169,10 +176,7 @@ describe('convertGuest on the Debian guest', () => {
 
 describe('convertGuest failure safety', () => {
   it('a disk with no operating system fails with CONVERSION_NO_ROOT, keeps virt-v2v\'s message, leaves the disk byte-identical', async () => {
-    const disk = join(work, 'noroot.img');
-    execFileSync('cp', ['--sparse=always', images.noRoot, disk]);
-    const before = await sha256(disk);
-    const scratch = join(work, 'scratch-noroot');
+    const { disk, before, scratch } = await freshDisk(images.noRoot, 'noroot');
     const error = await convertGuest({ vm: guestVm(), disks: [{ path: disk, format: 'raw' }], workDir: scratch, env }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConversionError);
     expect(error).toMatchObject({ code: 'CONVERSION_NO_ROOT', exitCode: 1 });
@@ -190,10 +194,7 @@ describe('convertGuest failure safety', () => {
   }, 10 * MINUTES);
 
   it('virt-v2v killed mid-way → CONVERSION_FAILED, disk byte-identical, overlay removed', async () => {
-    const disk = join(work, 'killed.img');
-    execFileSync('cp', ['--sparse=always', images.debian, disk]);
-    const before = await sha256(disk);
-    const scratch = join(work, 'scratch-killed');
+    const { disk, before, scratch } = await freshDisk(images.debian, 'killed');
     let killed: Promise<void> | undefined;
     const error = await convertGuest({
       vm: guestVm(),
@@ -219,10 +220,7 @@ describe('convertGuest failure safety', () => {
   }, 15 * MINUTES);
 
   it('cancelling after virt-v2v\'s work was committed (while the NICs are renamed) puts the disk back byte for byte', async () => {
-    const disk = join(work, 'cancelled-late.img');
-    execFileSync('cp', ['--sparse=always', images.debian, disk]);
-    const before = await sha256(disk);
-    const scratch = join(work, 'scratch-cancelled-late');
+    const { disk, before, scratch } = await freshDisk(images.debian, 'cancelled-late');
     const controller = new AbortController();
     const lines: { msg: string; undoBytes?: number }[] = [];
     // Cancelled the moment virt-v2v's overlay is in the disk and the NIC appliance is about to write.
@@ -252,10 +250,7 @@ describe('convertGuest failure safety', () => {
   }, 15 * MINUTES);
 
   it('cancelling (AbortSignal) stops virt-v2v and discards the overlay: INTERRUPTED, disk byte-identical', async () => {
-    const disk = join(work, 'cancelled.img');
-    execFileSync('cp', ['--sparse=always', images.debian, disk]);
-    const before = await sha256(disk);
-    const scratch = join(work, 'scratch-cancelled');
+    const { disk, before, scratch } = await freshDisk(images.debian, 'cancelled');
     const controller = new AbortController();
     const error = await convertGuest({
       vm: guestVm(),
