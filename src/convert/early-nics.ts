@@ -20,7 +20,8 @@ import { liveViewArgv, nbdOverlayCreateArgv, overlayRebaseArgv } from './argv.js
 import { overlayRanges } from './commit-undo.js';
 import { ConversionError } from './errors.js';
 import { GuestfishSession } from './guestfish.js';
-import { inspectOs, mountAll, notApplied, NO_OS, renameNicsInSession, type GuestOs, type Mount, type NicRenameReport } from './nics-apply.js';
+import { allDevices, listDevices } from './guest-probe.js';
+import { findGuest, mountAll, notApplied, NO_OS, renameNicsInSession, type GuestOs, type Mount, type NicRenameReport } from './nics-apply.js';
 import type { NicNaming } from './nics.js';
 import { runTool } from './run-tool.js';
 
@@ -84,12 +85,12 @@ export class EarlyNicSession {
       this.signal,
       { background: true },
     );
-    const guest = await inspectOs(this.fish);
+    // Listed once, at boot (lvs alone is 0.3 s under TCG): virt-v2v edits files, never partitions or LVs.
+    const listing = await listDevices(this.fish);
+    const guest = await findGuest(this.fish, listing);
     // Leave nothing mounted, and everything written reached the overlays.
     await this.fish.batch([['umount-all'], ['sync']]);
-    // Listed now, off the critical path (lvs alone is 0.3 s under TCG): virt-v2v edits files, never partitions or LVs.
-    const listed = await this.fish.batch([['list-devices'], ['list-partitions'], ['lvs'], ['list-md-devices']]);
-    return { fish: this.fish, guest, devices: [...new Set(listed.split('\n').filter((l) => l.startsWith('/dev/')))] };
+    return { fish: this.fish, guest, devices: allDevices(listing) };
   }
 
   /**

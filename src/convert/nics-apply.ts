@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Nic } from '../model.js';
+import { listDevices, probeLinuxRoot, type DeviceListing, type FoundGuest } from './guest-probe.js';
 import { GuestfishSession, type GuestfishDrive } from './guestfish.js';
 import { NETWORK_CONFIG_GLOBS, planNicRenames, type GuestFile, type NicAssignment, type NicNaming, type SkippedName } from './nics.js';
 
@@ -51,8 +52,8 @@ export async function mountAll(fish: GuestfishSession, mounts: Mount[], readOnly
   await fish.batch([['umount-all'], ...mounts.map(({ mountpoint, device }) => [readOnly ? '-mount-ro' : '-mount', device, mountpoint])]);
 }
 
-/** Finds the OS and where its filesystems mount; undefined when there is none. */
-export async function inspectOs(fish: GuestfishSession): Promise<{ os: GuestOs; mounts: Mount[] } | undefined> {
+/** libguestfs's inspection: the OS and where its filesystems mount; undefined when there is none. */
+export async function inspectOs(fish: GuestfishSession): Promise<FoundGuest | undefined> {
   const roots = await fish.lines('inspect-os');
   const root = roots[0];
   if (!root) return undefined;
@@ -77,9 +78,14 @@ export async function inspectOs(fish: GuestfishSession): Promise<{ os: GuestOs; 
   return { os, mounts };
 }
 
+/** The guest's OS: the cheap probe (guest-probe.ts) first, inspect-os when it cannot tell. */
+export async function findGuest(fish: GuestfishSession, listing: DeviceListing): Promise<FoundGuest | undefined> {
+  return (await probeLinuxRoot(fish, listing)) ?? (await inspectOs(fish));
+}
+
 /** Finds the OS and mounts its filesystems read-only; undefined when there is none. */
-export async function inspectAndMount(fish: GuestfishSession): Promise<{ os: GuestOs; mounts: Mount[] } | undefined> {
-  const guest = await inspectOs(fish);
+export async function inspectAndMount(fish: GuestfishSession): Promise<FoundGuest | undefined> {
+  const guest = await findGuest(fish, await listDevices(fish));
   if (guest) await mountAll(fish, guest.mounts, true);
   return guest;
 }

@@ -2,7 +2,7 @@
 // guest built by test/guest/build-guest.sh. Each appliance launch costs
 // 15–90 s here, so the tests share one converted disk and keep launches few:
 // convert (2: virt-v2v + NIC step), read back (1), inspector (1), NIC step
-// again (1), no-root (1), kill (1), cancel late (2), cancel (≤1).
+// again (1), no os-release (2), no-root (1), kill (1), cancel late (2), cancel (≤1).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -89,7 +89,8 @@ describe('convertGuest on the Debian guest', () => {
   }, 20 * MINUTES);
 
   it('reports the guest, the steps and virt-v2v phases in order, and leaves no overlay behind', async () => {
-    expect(report.os).toMatchObject({ type: 'linux', distro: 'debian', majorVersion: 12, osinfo: 'debian12', hostname: 'v2v-test-guest' });
+    // Named by the cheap probe (guest-probe.ts), from os-release: inspect-os would say "12.15", from debian_version.
+    expect(report.os).toMatchObject({ root: '/dev/sda1', type: 'linux', distro: 'debian', majorVersion: 12, osinfo: 'debian12', hostname: 'v2v-test-guest', productName: 'Debian GNU/Linux 12 (bookworm)' });
     expect(report.acceleration.forceTcg).toBe(true);
     const steps = events.flatMap((e) => (e.kind === 'step' ? [e.step] : []));
     expect(steps).toEqual(['preparing', 'converting', 'renaming-nics', 'committing', 'done']);
@@ -171,6 +172,17 @@ describe('convertGuest on the Debian guest', () => {
     expect(again.report).toMatchObject({ unchanged: true, changed: [], skipped: [] });
     expect(again.os?.distro).toBe('debian');
     expect(await sha256(disk)).toBe(before);
+  }, 10 * MINUTES);
+
+  it('a guest without os-release, which the cheap probe cannot name, is named by inspect-os and still renamed', async () => {
+    const old = join(work, 'no-os-release.img');
+    execFileSync('cp', ['--sparse=always', images.debian, old]);
+    execFileSync('guestfish', ['-a', old, '-i'], { input: 'rm-f /etc/os-release\nrm-f /usr/lib/os-release\n', env });
+    const renamed = await renameGuestNics({ drives: [{ path: old, format: 'raw' }], nics: guestVm().nics, naming: 'eth', env });
+    expect(renamed.os).toMatchObject({ root: '/dev/sda1', type: 'linux', distro: 'debian', majorVersion: 12, osinfo: 'debian12' });
+    expect(renamed.os?.productName).toMatch(/^12\.\d+$/);
+    expect(renamed.report.changed.map((c) => c.renamedTo ?? c.path)).toContain('/etc/sysconfig/network-scripts/ifcfg-eth0');
+    await rm(old, { force: true });
   }, 10 * MINUTES);
 });
 
