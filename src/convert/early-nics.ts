@@ -21,7 +21,7 @@ import { overlayRanges } from './commit-undo.js';
 import { ConversionError } from './errors.js';
 import { GuestfishSession } from './guestfish.js';
 import { allDevices, listDevices } from './guest-probe.js';
-import { findGuest, mountAll, notApplied, NO_OS, renameNicsInSession, type GuestOs, type Mount, type NicRenameReport } from './nics-apply.js';
+import { findGuest, notApplied, NO_OS, renameNicsInSession, type GuestOs, type Mount, type NicRenameReport } from './nics-apply.js';
 import type { NicNaming } from './nics.js';
 import { runTool } from './run-tool.js';
 
@@ -120,9 +120,8 @@ export class EarlyNicSession {
     const { fish, guest, devices } = await this.booted;
     if (!guest) return { os: undefined, report: notApplied(naming, NO_OS) };
     // What the appliance read before virt-v2v's commit is stale now.
-    await fish.batch(devices.map((d) => ['blockdev-flushbufs', d]));
-    await mountAll(fish, guest.mounts, true);
-    return { os: guest.os, report: await renameNicsInSession(fish, guest, nics, naming) };
+    const flush = devices.map((d) => ['blockdev-flushbufs', d]);
+    return { os: guest.os, report: await renameNicsInSession(fish, guest, nics, naming, flush) };
   }
 
   /**

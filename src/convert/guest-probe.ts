@@ -5,6 +5,7 @@
 // the root filesystem, so fstab is not needed. One batch mounts each
 // candidate read-only and reads what names the OS; whatever that cannot
 // settle (no root, several, no os-release) goes to inspect-os.
+import { randomBytes } from 'node:crypto';
 import type { GuestfishSession } from './guestfish.js';
 import type { GuestOs, Mount } from './nics-apply.js';
 
@@ -21,37 +22,36 @@ export interface FoundGuest {
   mounts: Mount[];
 }
 
-const MARK = '==v2v== ';
-
-/** Commands with an `echo` before each group, so that its output can be told apart (see splitSections). */
-export function sectionedBatch(sections: { key: string; commands: string[][] }[]): string[][] {
-  return sections.flatMap(({ key, commands }) => [['echo', `${MARK}${key}`], ...commands]);
-}
-
-/** Each section's output by key; a failed '-' command prints nothing, so a section may be empty. */
-export function splitSections(output: string): Map<string, string> {
-  const sections = new Map<string, string>();
-  let key: string | undefined;
-  let lines: string[] = [];
-  const close = (): void => {
-    if (key !== undefined) sections.set(key, lines.join('\n'));
+/**
+ * Commands with an `echo` of a marker before each group, and how to cut
+ * their output back into groups. A group's output is exactly what was printed
+ * between its marker and the next (`pread` prints a file's bytes as they are,
+ * a missing last newline included); a failed '-' command prints nothing, so a
+ * group may be empty. The marker carries a random token, so that no file's
+ * content can pass for one.
+ */
+export function sectioned(sections: { key: string; commands: string[][] }[]): { commands: string[][]; split(output: string): Map<string, string> } {
+  const mark = `==v2v-${randomBytes(6).toString('hex')}== `;
+  return {
+    commands: [...sections.flatMap(({ key, commands }) => [['echo', `${mark}${key}`], ...commands]), ['echo', `${mark}`]],
+    split(output) {
+      const groups = new Map<string, string>();
+      const parts = output.split(mark);
+      for (const part of parts.slice(1, -1)) {
+        const eol = part.indexOf('\n');
+        groups.set(eol < 0 ? part : part.slice(0, eol), eol < 0 ? '' : part.slice(eol + 1));
+      }
+      return groups;
+    },
   };
-  for (const line of output.split('\n')) {
-    if (line.startsWith(MARK)) {
-      close();
-      key = line.slice(MARK.length);
-      lines = [];
-    } else lines.push(line);
-  }
-  close();
-  return sections;
 }
 
 const devicesIn = (text: string | undefined): string[] => (text ?? '').split('\n').filter((l) => l.startsWith('/dev/'));
 
 export async function listDevices(fish: GuestfishSession): Promise<DeviceListing> {
   const lists = { devices: 'list-devices', partitions: 'list-partitions', lvs: 'lvs', md: 'list-md-devices' } as const;
-  const out = splitSections(await fish.batch(sectionedBatch(Object.entries(lists).map(([key, command]) => ({ key, commands: [[command]] })))));
+  const batch = sectioned(Object.entries(lists).map(([key, command]) => ({ key, commands: [[command]] })));
+  const out = batch.split(await fish.batch(batch.commands));
   return { devices: devicesIn(out.get('devices')), partitions: devicesIn(out.get('partitions')), lvs: devicesIn(out.get('lvs')), md: devicesIn(out.get('md')) };
 }
 
@@ -114,21 +114,19 @@ export function osFromRelease(root: string, release: string, hostname: string): 
 export async function probeLinuxRoot(fish: GuestfishSession, listing: DeviceListing): Promise<FoundGuest | undefined> {
   const candidates = filesystemCandidates(listing);
   if (candidates.length === 0) return undefined;
-  // '-': a candidate that does not mount (swap, a PV, no filesystem) only leaves its sections empty.
-  const out = splitSections(
-    await fish.batch([
-      ...candidates.flatMap((device, i) => [
-        ['-mount-ro', device, '/'],
-        ...sectionedBatch([
-          { key: `${i} fstab`, commands: [['-is-file', '/etc/fstab']] },
-          { key: `${i} os-release`, commands: [['-cat', '/etc/os-release']] },
-          { key: `${i} hostname`, commands: [['-cat', '/etc/hostname']] },
-        ]),
-        ['-umount-all'],
-      ]),
-      ['echo', `${MARK}end`],
+  // '-': a candidate that does not mount (swap, a PV, no filesystem) only leaves its groups empty.
+  const batch = sectioned(
+    candidates.map((device, i) => ({
+      key: `${i} mount`,
+      commands: [['-umount-all'], ['-mount-ro', device, '/']],
+    })).flatMap((mount, i) => [
+      mount,
+      { key: `${i} fstab`, commands: [['-is-file', '/etc/fstab']] },
+      { key: `${i} os-release`, commands: [['-pread', '/etc/os-release', '65536', '0']] },
+      { key: `${i} hostname`, commands: [['-pread', '/etc/hostname', '4096', '0']] },
     ]),
   );
+  const out = batch.split(await fish.batch([...batch.commands, ['-umount-all']]));
   const roots = candidates.flatMap((device, i) => (out.get(`${i} fstab`)?.trim() === 'true' ? [{ device, i }] : []));
   if (roots.length !== 1) return undefined;
   const { device, i } = roots[0]!;

@@ -90,7 +90,8 @@ export class GuestfishSession {
     if (commands.length === 0) return '';
     if (this.closed) throw new Error('guestfish session is closed');
     const script = `${commands.map((c) => c.map(quoteArg).join(' ')).join('\n')}\n`;
-    const result = await runTool('guestfish', [`--remote=${this.pid}`], { env: this.env, input: script });
+    // Files read with pread come back on stdout: keep all of it.
+    const result = await runTool('guestfish', [`--remote=${this.pid}`], { env: this.env, input: script, keepBytes: 64 << 20 });
     if (result.code !== 0) {
       const why = result.output.trim() || (await this.serverErrors()) || `exit ${String(result.code)}`;
       if (!alive(this.pid)) {
@@ -173,9 +174,20 @@ function startServer(env: NodeJS.ProcessEnv, log: string, background: boolean): 
   });
 }
 
-/** guestfish's own quoting for commands read from stdin. */
+/**
+ * guestfish's own quoting for commands read from stdin: anything but plain
+ * printable ASCII as \xHH escapes, so that a whole file's content (newlines,
+ * UTF-8) travels as one argument. guestfish cannot take a NUL byte.
+ */
 export function quoteArg(arg: string): string {
-  return /^[-A-Za-z0-9_/.:,=+@]+$/.test(arg) ? arg : `"${arg.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  if (/^[-A-Za-z0-9_/.:,=+@]+$/.test(arg)) return arg;
+  let quoted = '"';
+  for (const byte of Buffer.from(arg, 'utf8')) {
+    if (byte === 0) throw new ConversionError('NIC_RENAME_FAILED', 'a guestfish argument cannot hold a NUL byte');
+    const plain = byte >= 0x20 && byte < 0x7f && byte !== 0x22 && byte !== 0x5c;
+    quoted += plain ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`;
+  }
+  return `${quoted}"`;
 }
 
 /**

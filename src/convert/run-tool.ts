@@ -2,6 +2,7 @@
 // group so that cancelling kills its children too (qemu, nbdkit), and keeps
 // its output for the error message and the progress parser.
 import { spawn } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
 import { ConversionError } from './errors.js';
 
 export interface ToolResult {
@@ -60,11 +61,15 @@ export function runTool(command: string, args: string[], options: RunToolOptions
       killTimer = setTimeout(() => killGroup('SIGKILL'), options.killGraceMs ?? 5000);
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    const take = (isStdout: boolean) => (data: Buffer) => {
-      const text = data.toString('utf8');
-      output = keepTail(output + text, keep);
-      if (isStdout) stdout = keepTail(stdout + text, keep);
-      options.onOutput?.(text);
+    const take = (isStdout: boolean) => {
+      // A character split across two chunks must not become two replacement characters.
+      const decoder = new StringDecoder('utf8');
+      return (data: Buffer) => {
+        const text = decoder.write(data);
+        output = keepTail(output + text, keep);
+        if (isStdout) stdout = keepTail(stdout + text, keep);
+        options.onOutput?.(text);
+      };
     };
     child.stdout?.on('data', take(true));
     child.stderr?.on('data', take(false));

@@ -28,10 +28,13 @@ async function sha256(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Reads files from the disk in one read-only appliance launch (what virt-cat does, batched). */
+/**
+ * Reads files from the disk in one read-only appliance launch (what virt-cat
+ * does, batched). An entry with a space is a guestfish command (`stat /path`), run as is.
+ */
 function readGuestFiles(disk: string, paths: string[]): Record<string, string> {
   const marker = '----v2v-file----';
-  const script = paths.map((p) => `echo ${marker}\n-cat ${p}`).join('\n');
+  const script = paths.map((p) => `echo ${marker}\n${p.includes(' ') ? `-${p}` : `-cat ${p}`}`).join('\n');
   const out = execFileSync('guestfish', ['--ro', '-a', disk, '-i'], { input: script, env, encoding: 'utf8', maxBuffer: 1 << 26 });
   const parts = out.split(`${marker}\n`).slice(1);
   return Object.fromEntries(paths.map((p, i) => [p, parts[i] ?? '']));
@@ -124,12 +127,16 @@ describe('convertGuest on the Debian guest', () => {
       '/etc/udev/rules.d/70-persistent-net.rules',
       '/etc/fstab',
       '/etc/initramfs-tools/modules',
+      'stat /etc/NetworkManager/system-connections/eth2.nmconnection',
     ]);
     expect(files['/etc/sysconfig/network-scripts/ifcfg-eth0']).toMatch(/^NAME=eth0$/m);
     expect(files['/etc/sysconfig/network-scripts/ifcfg-eth0']).toMatch(/^DEVICE=eth0$/m);
     expect(files['/etc/sysconfig/network-scripts/ifcfg-eth0']).toMatch(/^HWADDR=00:50:56:aa:00:01$/m);
     expect(files['/etc/sysconfig/network-scripts/ifcfg-vmnic0']).toBe('');
     expect(files['/etc/NetworkManager/system-connections/eth2.nmconnection']).toMatch(/^interface-name=eth2$/m);
+    expect(files['/etc/NetworkManager/system-connections/eth2.nmconnection']).toContain('# Büro – 2. Stock (UTF-8 must come back byte for byte)\n');
+    // NetworkManager ignores a keyfile others can read: the rewritten one keeps 0600.
+    expect(Number(/^mode: (\d+)$/m.exec(files['stat /etc/NetworkManager/system-connections/eth2.nmconnection'] ?? '')?.[1]) & 0o777).toBe(0o600);
     expect(files['/etc/netplan/50-vmware.yaml']).toContain('set-name: eth3');
     expect(files['/etc/network/interfaces']).toContain('iface eth1 inet dhcp');
     expect(files['/etc/udev/rules.d/70-persistent-net.rules']).toContain('ATTR{address}=="00:50:56:aa:00:01", ATTR{type}=="1", NAME="eth0"');

@@ -134,9 +134,14 @@ describe('guestfish stdin quoting', () => {
     ['format:qcow2', 'format:qcow2'],
     ['/etc/netplan/*.yaml', '"/etc/netplan/*.yaml"'],
     ['/etc/NetworkManager/system-connections/Wired connection 1', '"/etc/NetworkManager/system-connections/Wired connection 1"'],
-    ['a"b\\c', '"a\\"b\\\\c"'],
+    ['a"b\\c', '"a\\x22b\\x5cc"'],
+    ['a file\nwith lines\tand ü', '"a file\\x0awith lines\\x09and \\xc3\\xbc"'],
   ])('%s → %s', (arg, quoted) => {
     expect(quoteArg(arg)).toBe(quoted);
+  });
+
+  it('refuses a NUL byte, which guestfish cannot take', () => {
+    expect(() => quoteArg('a\0b')).toThrow(/NUL/);
   });
 });
 

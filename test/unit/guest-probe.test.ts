@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { filesystemCandidates, osFromRelease, parseOsRelease, sectionedBatch, splitSections } from '../../src/convert/guest-probe.js';
+import { filesystemCandidates, osFromRelease, parseOsRelease, sectioned } from '../../src/convert/guest-probe.js';
 
 const DEBIAN_12 = `PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
 NAME="Debian GNU/Linux"
@@ -54,15 +54,32 @@ describe('filesystem candidates', () => {
 });
 
 describe('sectioned output', () => {
-  it('tells the outputs apart, empty sections included', () => {
-    const batch = sectionedBatch([
-      { key: 'a', commands: [['list-devices']] },
-      { key: '0 fstab', commands: [['-is-file', '/etc/fstab']] },
-    ]);
-    expect(batch).toEqual([['echo', '==v2v== a'], ['list-devices'], ['echo', '==v2v== 0 fstab'], ['-is-file', '/etc/fstab']]);
-    const out = splitSections('==v2v== a\n/dev/sda\n/dev/sdb\n==v2v== 0 fstab\n==v2v== 1 fstab\ntrue\n');
-    expect(out.get('a')).toBe('/dev/sda\n/dev/sdb');
+  const batch = sectioned([
+    { key: 'a', commands: [['list-devices']] },
+    { key: '0 fstab', commands: [['-is-file', '/etc/fstab']] },
+    { key: '1 fstab', commands: [['-is-file', '/etc/fstab']] },
+    { key: 'file', commands: [['-pread', '/etc/hostname', '4096', '0']] },
+  ]);
+  const mark = (batch.commands[0]![1] ?? '').replace(/a$/, '');
+
+  it('puts an echo of a marker before each group and after the last', () => {
+    expect(mark).toMatch(/^==v2v-[0-9a-f]{12}== $/);
+    expect(batch.commands.filter(([c]) => c === 'echo').map(([, text]) => text)).toEqual(['a', '0 fstab', '1 fstab', 'file', ''].map((k) => `${mark}${k}`));
+    expect(batch.commands.filter(([c]) => c !== 'echo')).toEqual([['list-devices'], ['-is-file', '/etc/fstab'], ['-is-file', '/etc/fstab'], ['-pread', '/etc/hostname', '4096', '0']]);
+  });
+
+  it('gives each group exactly what was printed, an empty group and a missing last newline included', () => {
+    const output = `noise\n${mark}a\n/dev/sda\n/dev/sdb\n${mark}0 fstab\n${mark}1 fstab\ntrue\n${mark}file\nno newline${mark}\n`;
+    const out = batch.split(output);
+    expect([...out.keys()]).toEqual(['a', '0 fstab', '1 fstab', 'file']);
+    expect(out.get('a')).toBe('/dev/sda\n/dev/sdb\n');
     expect(out.get('0 fstab')).toBe('');
-    expect(out.get('1 fstab')?.trim()).toBe('true');
+    expect(out.get('1 fstab')).toBe('true\n');
+    expect(out.get('file')).toBe('no newline');
+  });
+
+  it('a file that looks like a marker of another batch is content', () => {
+    const other = sectioned([{ key: 'x', commands: [] }]).commands[0]![1]!;
+    expect(batch.split(`${mark}file\n${other}\n${mark}`).get('file')).toBe(`${other}\n`);
   });
 });
