@@ -19,7 +19,7 @@ RUN npm run build && npm prune --omit=dev
 FROM node:20-bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      virt-v2v libguestfs-tools guestfs-tools linux-image-amd64 supermin \
+      virt-v2v libguestfs-tools libguestfs-xfs guestfs-tools linux-image-amd64 supermin \
       qemu-utils nbdkit libnbd-bin xz-utils libvirt0 ca-certificates tini \
  && rm -rf /var/lib/apt/lists/* \
  && chmod 0644 /boot/vmlinuz-*

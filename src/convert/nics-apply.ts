@@ -1,10 +1,8 @@
 // Applies a NIC plan inside the guest in the same appliance launch that read
 // the files (see guestfish.ts), and reports every file changed.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Nic } from '../model.js';
 import { listDevices, probeLinuxRoot, sectioned, type DeviceListing, type FoundGuest } from './guest-probe.js';
+import { ConversionError } from './errors.js';
 import { GuestfishSession, type GuestfishDrive } from './guestfish.js';
 import { NETWORK_CONFIG_GLOBS, planNicRenames, type GuestFile, type NicAssignment, type NicNaming, type SkippedName } from './nics.js';
 
@@ -83,8 +81,8 @@ export async function findGuest(fish: GuestfishSession, listing: DeviceListing):
   return (await probeLinuxRoot(fish, listing)) ?? (await inspectOs(fish));
 }
 
-/** Files up to this size are read in one `pread`; network configuration files are a few KiB. */
-const PREAD_MAX = 1 << 20;
+/** The most a network file may hold: one `pread` reads it (libguestfs's messages stop at 4 MiB). */
+const NETWORK_FILE_MAX = 1 << 20;
 
 /**
  * Mounts the guest read-only and reads its network files byte for byte, in
@@ -92,7 +90,7 @@ const PREAD_MAX = 1 << 20;
  * `cat` and `download` cost ~0.1 s a file under TCG). `before` runs first in
  * the same batch. Also says whether the guest uses SELinux.
  */
-async function readNetworkFiles(fish: GuestfishSession, mounts: Mount[], before: string[][], staging: () => Promise<string>): Promise<{ files: GuestFile[]; selinux: boolean }> {
+async function readNetworkFiles(fish: GuestfishSession, mounts: Mount[], before: string[][]): Promise<{ files: GuestFile[]; selinux: boolean }> {
   const first = sectioned([
     { key: 'mount', commands: [...before, ...mountCommands(mounts, true)] },
     ...NETWORK_CONFIG_GLOBS.map((pattern, i) => ({ key: `glob ${i}`, commands: [['glob-expand', pattern]] })),
@@ -103,21 +101,22 @@ async function readNetworkFiles(fish: GuestfishSession, mounts: Mount[], before:
   const second = sectioned(
     paths.flatMap((path, i) => [
       { key: `${i} kind`, commands: [['is-file', path], ['-filesize', path]] },
-      { key: `${i} content`, commands: [['-pread', path, String(PREAD_MAX), '0']] },
+      { key: `${i} content`, commands: [['-pread', path, String(NETWORK_FILE_MAX), '0']] },
     ]),
   );
   const read = second.split(await fish.batch(second.commands));
   const files: GuestFile[] = [];
   for (const [i, path] of paths.entries()) {
     const [regular, size] = (read.get(`${i} kind`) ?? '').split('\n');
-    // Symlinks and directories are left alone, as before.
+    // Symlinks are left alone: writing through one would edit a file somewhere else.
     if (regular?.trim() !== 'true') continue;
-    if (Number(size) <= PREAD_MAX) files.push({ path, content: read.get(`${i} content`) ?? '' });
-    else {
-      const local = join(await staging(), `read-${i}`);
-      await fish.run('download', path, local);
-      files.push({ path, content: await readFile(local, 'utf8') });
+    if (Number(size) > NETWORK_FILE_MAX) {
+      throw new ConversionError('NIC_RENAME_FAILED', `${path} in the guest is ${size} bytes, too large to be a network configuration file`, {
+        hint: 'network configuration files are a few KiB: check what this one holds in the source VM',
+        details: { path, bytes: Number(size) },
+      });
     }
+    files.push({ path, content: read.get(`${i} content`) ?? '' });
   }
   return { files, selinux: found.get('selinux')?.trim() === 'true' };
 }
@@ -137,34 +136,29 @@ export async function renameNicsInSession(fish: GuestfishSession, guest: FoundGu
   if (os.type !== 'linux') {
     return notApplied(naming, `${os.type} guest: NIC names are not configured in files`);
   }
-  let staging: string | undefined;
-  try {
-    const { files, selinux } = await readNetworkFiles(fish, guest.mounts, before, async () => (staging ??= await mkdtemp(join(tmpdir(), 'v2v-nics-'))));
-    const plan = planNicRenames(files, nics, naming);
-    if (plan.edits.length) {
-      const writes: string[][] = mountCommands(guest.mounts, false);
-      for (const edit of plan.edits) {
-        const target = edit.renameTo ?? edit.path;
-        if (edit.renameTo) writes.push(['mv', edit.path, edit.renameTo]);
-        if (edit.create) writes.push(['mkdir-p', target.slice(0, target.lastIndexOf('/'))]);
-        // write keeps the mode of an existing file (keyfiles must stay 0600).
-        writes.push(['write', target, edit.content]);
-        if (edit.create) writes.push(['chmod', `0${(edit.mode ?? 0o644).toString(8)}`, target]);
-      }
-      // New and rewritten files need their SELinux labels; the guest relabels on next boot.
-      if (selinux) writes.push(['touch', '/.autorelabel']);
-      await fish.batch(writes);
+  const { files, selinux } = await readNetworkFiles(fish, guest.mounts, before);
+  const plan = planNicRenames(files, nics, naming);
+  if (plan.edits.length) {
+    const writes: string[][] = mountCommands(guest.mounts, false);
+    for (const edit of plan.edits) {
+      const target = edit.renameTo ?? edit.path;
+      if (edit.renameTo) writes.push(['mv', edit.path, edit.renameTo]);
+      if (edit.create) writes.push(['mkdir-p', target.slice(0, target.lastIndexOf('/'))]);
+      // write keeps the mode of an existing file (keyfiles must stay 0600).
+      writes.push(['write', target, edit.content]);
+      if (edit.create) writes.push(['chmod', `0${(edit.mode ?? 0o644).toString(8)}`, target]);
     }
-    return {
-      naming,
-      unchanged: plan.edits.length === 0,
-      changed: plan.edits.map((e) => ({ path: e.path, ...(e.renameTo ? { renamedTo: e.renameTo } : {}), created: e.create, changes: e.changes })),
-      assignments: plan.assignments,
-      skipped: plan.skipped,
-    };
-  } finally {
-    if (staging) await rm(staging, { recursive: true, force: true });
+    // New and rewritten files need their SELinux labels; the guest relabels on next boot.
+    if (selinux) writes.push(['touch', '/.autorelabel']);
+    await fish.batch(writes);
   }
+  return {
+    naming,
+    unchanged: plan.edits.length === 0,
+    changed: plan.edits.map((e) => ({ path: e.path, ...(e.renameTo ? { renamedTo: e.renameTo } : {}), created: e.create, changes: e.changes })),
+    assignments: plan.assignments,
+    skipped: plan.skipped,
+  };
 }
 
 export const NO_OS = 'no operating system found on the disks';

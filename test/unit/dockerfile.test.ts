@@ -31,7 +31,8 @@ describe('Dockerfile (conversion-pod image)', () => {
 
   it('installs only packages that exist in Debian bookworm', () => {
     const packages = runLines(text).flatMap(aptPackages);
-    expect(packages).toEqual(expect.arrayContaining(['virt-v2v', 'qemu-utils', 'nbdkit', 'libnbd-bin', 'libvirt0', 'linux-image-amd64', 'tini']));
+    // libguestfs-xfs: without it the appliance cannot mount a RHEL 7-9 root (XFS) and virt-v2v finds no OS.
+    expect(packages).toEqual(expect.arrayContaining(['virt-v2v', 'libguestfs-xfs', 'qemu-utils', 'nbdkit', 'libnbd-bin', 'libvirt0', 'linux-image-amd64', 'tini']));
     const missing = packages.filter((p) => !existsInApt(p));
     expect(missing).toEqual([]);
     expect(existsInApt('no-such-package-v2v-test')).toBe(false);
