@@ -20,8 +20,8 @@ import { liveViewArgv, nbdOverlayCreateArgv, overlayRebaseArgv } from './argv.js
 import { overlayRanges } from './commit-undo.js';
 import { ConversionError } from './errors.js';
 import { GuestfishSession } from './guestfish.js';
-import { allDevices, listDevices } from './guest-probe.js';
-import { findGuest, notApplied, NO_OS, renameNicsInSession, type GuestOs, type Mount, type NicRenameReport } from './nics-apply.js';
+import { allDevices, listDevices, type FoundGuest, type GuestOs } from './guest-probe.js';
+import { findGuest, notApplied, NO_OS, renameNicsInSession, type NicRenameReport } from './nics-apply.js';
 import type { NicNaming } from './nics.js';
 import { runTool } from './run-tool.js';
 
@@ -33,7 +33,7 @@ interface View {
 
 interface Booted {
   fish: GuestfishSession;
-  guest: { os: GuestOs; mounts: Mount[] } | undefined;
+  guest: FoundGuest | undefined;
   /** Every block device the appliance sees: disks, partitions, LVs, md. */
   devices: string[];
 }

@@ -7,7 +7,6 @@
 // settle (no root, several, no os-release) goes to inspect-os.
 import { randomBytes } from 'node:crypto';
 import type { GuestfishSession } from './guestfish.js';
-import type { GuestOs, Mount } from './nics-apply.js';
 
 /** The appliance's block devices, as its list commands print them. */
 export interface DeviceListing {
@@ -15,6 +14,22 @@ export interface DeviceListing {
   partitions: string[];
   lvs: string[];
   md: string[];
+}
+
+export interface GuestOs {
+  root: string;
+  type: string;
+  distro: string;
+  productName: string;
+  majorVersion: number;
+  minorVersion: number;
+  osinfo: string;
+  hostname: string;
+}
+
+export interface Mount {
+  mountpoint: string;
+  device: string;
 }
 
 export interface FoundGuest {
@@ -116,12 +131,8 @@ export async function probeLinuxRoot(fish: GuestfishSession, listing: DeviceList
   if (candidates.length === 0) return undefined;
   // '-': a candidate that does not mount (swap, a PV, no filesystem) only leaves its groups empty.
   const batch = sectioned(
-    candidates.map((device, i) => ({
-      key: `${i} mount`,
-      commands: [['-umount-all'], ['-mount-ro', device, '/']],
-    })).flatMap((mount, i) => [
-      mount,
-      { key: `${i} fstab`, commands: [['-is-file', '/etc/fstab']] },
+    candidates.flatMap((device, i) => [
+      { key: `${i} fstab`, commands: [['-umount-all'], ['-mount-ro', device, '/'], ['-is-file', '/etc/fstab']] },
       { key: `${i} os-release`, commands: [['-pread', '/etc/os-release', '65536', '0']] },
       { key: `${i} hostname`, commands: [['-pread', '/etc/hostname', '4096', '0']] },
     ]),

@@ -1,21 +1,10 @@
 // Applies a NIC plan inside the guest in the same appliance launch that read
 // the files (see guestfish.ts), and reports every file changed.
 import type { Nic } from '../model.js';
-import { listDevices, probeLinuxRoot, sectioned, type DeviceListing, type FoundGuest } from './guest-probe.js';
+import { listDevices, probeLinuxRoot, sectioned, type DeviceListing, type FoundGuest, type GuestOs, type Mount } from './guest-probe.js';
 import { ConversionError } from './errors.js';
 import { GuestfishSession, type GuestfishDrive } from './guestfish.js';
 import { NETWORK_CONFIG_GLOBS, planNicRenames, type GuestFile, type NicAssignment, type NicNaming, type SkippedName } from './nics.js';
-
-export interface GuestOs {
-  root: string;
-  type: string;
-  distro: string;
-  productName: string;
-  majorVersion: number;
-  minorVersion: number;
-  osinfo: string;
-  hostname: string;
-}
 
 export interface ChangedFile {
   path: string;
@@ -33,11 +22,6 @@ export interface NicRenameReport {
   skipped: SkippedName[];
   /** Set when the whole step was skipped (not Linux, no OS found). */
   notApplied?: string;
-}
-
-export interface Mount {
-  mountpoint: string;
-  device: string;
 }
 
 /**
