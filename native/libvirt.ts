@@ -164,9 +164,6 @@ function load(): Api {
   if (api) return api;
   let lib: LibraryHandle;
   let libc: LibraryHandle;
-  // libvirt logs driver warnings to stderr (the esx driver many per call); its errors reach us through
-  // the error handler below. A user who wants libvirt's log sets LIBVIRT_LOG_OUTPUTS themselves.
-  process.env['LIBVIRT_LOG_OUTPUTS'] ??= '4:file:/dev/null';
   try {
     lib = koffi.load('libvirt.so.0');
     libc = koffi.load('libc.so.6');

@@ -28,7 +28,7 @@ export function createLogger(options: { level?: string; json?: boolean; destinat
   const json = options.json ?? !(out as NodeJS.WriteStream).isTTY;
   return pino(
     {
-      level: options.level ?? process.env['V2V_LOG_LEVEL'] ?? 'info',
+      level: options.level ?? 'info',
       base: { pid: process.pid },
       redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
       hooks: {

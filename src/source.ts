@@ -1,5 +1,14 @@
+import type { DiskSource } from './copy/source.js';
 import { V2vError } from './errors.js';
-import type { SourceType, SourceVm } from './model.js';
+import type { Disk, SourceType, SourceVm } from './model.js';
+
+/** How a disk reader is opened; each adapter takes what applies to it. */
+export interface DiskOpenOptions {
+  /** Aborts an open that waits on the source (an oVirt transfer still initializing is cancelled). */
+  signal?: AbortSignal;
+  /** vSphere: the VDDK library and how it connects. */
+  vddk?: { libraryDir: string; configFile?: string; transports?: readonly string[]; snapshotMoref?: string };
+}
 
 /** What every source adapter offers the core. */
 export interface SourceProvider {
@@ -7,6 +16,8 @@ export interface SourceProvider {
   readonly name: string;
   /** Every VM and template, fully described. */
   listVms(): Promise<SourceVm[]>;
+  /** A reader of one of the VM's disks, for the copy engine. */
+  openDisk(vm: SourceVm, disk: Disk, options: DiskOpenOptions): Promise<DiskSource>;
   /** Request counters for benchmarks and tests. */
   stats(): { roundTrips: number };
   close(): Promise<void>;

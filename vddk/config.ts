@@ -1,9 +1,9 @@
 // From a sources-file entry (SPEC §4.2) to VddkSource options: the password
-// from its file or variable, host and port from the URL, and the thumbprint
+// the source connection read, host and port from the URL, and the thumbprint
 // either configured or read from a certificate that verifies.
 import { connect } from 'node:tls';
 import type { SourceConfig } from '../src/config/sources.js';
-import { readPassword, readSourceCa } from '../src/config/sources.js';
+import { readSourceCa } from '../src/config/sources.js';
 import type { Disk, SourceVm } from '../src/model.js';
 import { fetchPresentedCertificate, sha1Thumbprint } from '../src/net/tls.js';
 import { VddkError } from './errors.js';
@@ -25,6 +25,7 @@ export function verifiedThumbprint(host: string, port: number, ca: string | unde
 
 export async function vddkOptionsFromSource(
   config: SourceConfig,
+  password: string,
   vm: SourceVm,
   disk: Disk | string,
   extra: Partial<Omit<VddkSourceOptions, 'vm' | 'disk' | 'server' | 'credentials' | 'thumbprint'>> = {},
@@ -32,7 +33,6 @@ export async function vddkOptionsFromSource(
   if (config.type !== 'vsphere') throw new VddkError('VDDK_NOT_VSPHERE', `source "${config.name}" is ${config.type}; VDDK reads vSphere disks only`);
   const url = new URL(config.url);
   const port = url.port ? Number(url.port) : 443;
-  const password = await readPassword(config);
   let thumbprint = config.thumbprint;
   let presented: string | undefined;
   try {

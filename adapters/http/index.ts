@@ -5,7 +5,7 @@ import { request, type Dispatcher } from 'undici';
 import { SNIFF_BYTES, detectCompression, detectFormat, needsConversion } from '../../src/copy/format.js';
 import type { DiskSource, ImageFormat, RandomAccessSource, StreamSource } from '../../src/copy/source.js';
 import { registerSecret, redactUrl } from '../../src/redact.js';
-import { basicAuth, makeDispatcher, statusError, transportError } from './transport.js';
+import { basicAuth, makeDispatcher, statusError, transportError } from '../../src/net/http-transport.js';
 
 export interface HttpSourceOptions {
   url: string;
@@ -15,7 +15,7 @@ export interface HttpSourceOptions {
   /** PEM CA bundle that signs the server certificate. */
   ca?: string;
   insecureSkipVerify?: boolean;
-  env?: NodeJS.ProcessEnv;
+  env?: Readonly<NodeJS.ProcessEnv>;
   dispatcher?: Dispatcher;
 }
 

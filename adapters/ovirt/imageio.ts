@@ -12,7 +12,7 @@ import type { ImageTransfer } from './types.js';
 // from the imageio daemon (`transfer_url`, or the engine's proxy at
 // `proxy_url`): OPTIONS for features and max_readers, `/extents` for the
 // data/zero map, ranged GETs for data. The transfer is always ended:
-// `finalize` after a good copy, `cancel` after a failed one or on SIGTERM.
+// `finalize` after a good copy, `cancel` after a failed or aborted one.
 
 export interface ImageioDownloadOptions {
   diskId: string;
@@ -32,6 +32,8 @@ export interface ImageioDownloadOptions {
   retryBackoffMs?: number;
   /** How long finalize may take to reach `finished_success`. */
   finalizeTimeoutMs?: number;
+  /** Stops waiting for `transferring`: the transfer is cancelled on the engine and the abort reason thrown. */
+  signal?: AbortSignal;
 }
 
 /** Counters a copy engine or test can read. */
@@ -45,34 +47,6 @@ export interface ImageioStats {
 }
 
 const TERMINAL_FAILURE = new Set(['cancelled', 'cancelled_system', 'cancelled_user', 'finalizing_failure', 'finished_failure', 'finished_cleanup', 'finalizing_cleanup']);
-
-// ---- never leave a transfer open: SIGTERM/SIGINT cancel every open transfer ----
-
-const openTransfers = new Set<ImageioSource>();
-/** Transfers created but not yet handed out (still waiting for `transferring`). */
-const pendingOpens = new Set<{ cancel: () => Promise<void> }>();
-let signalHandlersInstalled = false;
-
-/** Cancels every transfer this process still has open (SIGTERM path; also usable by a shutdown hook). */
-export async function cancelOpenTransfers(): Promise<void> {
-  await Promise.allSettled([...[...openTransfers].map((t) => t.close(false)), ...[...pendingOpens].map((p) => p.cancel())]);
-}
-
-function installSignalHandlers(): void {
-  if (signalHandlersInstalled) return;
-  signalHandlersInstalled = true;
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    const handler = (): void => {
-      void (async () => {
-        await Promise.race([cancelOpenTransfers(), sleep(15_000)]);
-        process.removeListener(signal, handler);
-        // Nobody else handles the signal: die of it as if we had not listened.
-        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-      })();
-    };
-    process.on(signal, handler);
-  }
-}
 
 export class ImageioSource implements RandomAccessSource {
   readonly kind = 'random' as const;
@@ -97,7 +71,7 @@ export class ImageioSource implements RandomAccessSource {
     private readonly agent: Agent,
     private readonly features: string[],
     private readonly maxReaders: number,
-    private readonly options: Required<Omit<ImageioDownloadOptions, 'diskId'>> & { diskId: string },
+    private readonly options: Required<Omit<ImageioDownloadOptions, 'diskId' | 'signal'>> & { diskId: string },
     endpoint: ImageioStats['endpoint'],
   ) {
     this.description = `oVirt disk ${options.diskId} via imageio transfer ${transfer.id}`;
@@ -124,16 +98,11 @@ export class ImageioSource implements RandomAccessSource {
       });
     }
     const size = disk.provisionedSize ?? 0;
-    installSignalHandlers();
+    opts.signal?.throwIfAborted();
     let transfer = await services.imageTransfers.add({ diskId: opts.diskId, direction: 'download', format: 'raw', inactivityTimeoutS });
-    // From here on the transfer exists on the engine: any failure must cancel it.
-    const cancel = async (): Promise<void> => {
-      await services.imageTransfers.cancel(transfer.id).catch(() => undefined);
-    };
-    const pending = { cancel };
-    pendingOpens.add(pending);
+    // From here on the transfer exists on the engine: any failure or abort must cancel it.
     try {
-      transfer = await waitForTransferring(services, transfer, options);
+      transfer = await waitForTransferring(services, transfer, options, opts.signal);
       // The ticket in the URL is the only credential the daemon asks for: keep it out of every message.
       for (const u of [transfer.transferUrl, transfer.proxyUrl]) if (u) registerSecret(new URL(u).pathname.split('/').pop());
       const agent = makeAgent(services.client.tls, { requestMs: 60_000 });
@@ -149,7 +118,6 @@ export class ImageioSource implements RandomAccessSource {
         try {
           const options_ = await imageioOptions(agent, new URL(url));
           const source = new ImageioSource(services, transfer, size, new URL(url), agent, options_.features, Math.max(1, Math.min(options.maxReaders, options_.maxReaders ?? 1)), options, endpoint);
-          openTransfers.add(source);
           source.startRenewal();
           return source;
         } catch (e) {
@@ -160,10 +128,8 @@ export class ImageioSource implements RandomAccessSource {
       await agent.close();
       throw lastError;
     } catch (e) {
-      await cancel();
+      await services.imageTransfers.cancel(transfer.id).catch(() => undefined);
       throw e;
-    } finally {
-      pendingOpens.delete(pending);
     }
   }
 
@@ -358,16 +324,16 @@ export class ImageioSource implements RandomAccessSource {
         await sleep(this.options.pollIntervalMs);
       }
     } finally {
-      openTransfers.delete(this);
       await this.agent.close().catch(() => undefined);
     }
   }
 }
 
-async function waitForTransferring(services: OvirtServices, created: ImageTransfer, options: { readyTimeoutMs: number; pollIntervalMs: number }): Promise<ImageTransfer> {
+async function waitForTransferring(services: OvirtServices, created: ImageTransfer, options: { readyTimeoutMs: number; pollIntervalMs: number }, signal: AbortSignal | undefined): Promise<ImageTransfer> {
   const started = Date.now();
   let transfer = created;
   for (;;) {
+    signal?.throwIfAborted();
     if (transfer.phase === 'transferring') return transfer;
     if (TERMINAL_FAILURE.has(transfer.phase) || transfer.phase === 'paused_system' || transfer.phase === 'paused_user') {
       throw new OvirtError('TRANSFER_FAILED', `image transfer ${transfer.id} went to phase ${transfer.phase} before transferring`, {
@@ -381,7 +347,7 @@ async function waitForTransferring(services: OvirtServices, created: ImageTransf
         details: { phase: transfer.phase },
       });
     }
-    await sleep(options.pollIntervalMs);
+    await sleep(options.pollIntervalMs, undefined, signal ? { signal } : {}).catch(() => signal?.throwIfAborted());
     transfer = await services.imageTransfers.get(transfer.id);
   }
 }

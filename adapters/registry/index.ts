@@ -11,7 +11,7 @@ import type { StreamSource } from '../../src/copy/source.js';
 import { walkTar } from '../../src/copy/tar.js';
 import { SourceError, UsageError } from '../../src/errors.js';
 import { registerSecret } from '../../src/redact.js';
-import { basicAuth, makeDispatcher, statusError, transportError } from '../http/transport.js';
+import { basicAuth, makeDispatcher, statusError, transportError } from '../../src/net/http-transport.js';
 
 export interface ImageRef {
   registry: string;
@@ -55,7 +55,7 @@ export interface RegistrySourceOptions {
   ca?: string;
   /** Hosts (`host:port`) that may use plain HTTP or unverified TLS (CDI `insecureRegistries`). */
   insecureRegistries?: string[];
-  env?: NodeJS.ProcessEnv;
+  env?: Readonly<NodeJS.ProcessEnv>;
 }
 
 const MANIFEST_TYPES = [

@@ -1,8 +1,11 @@
 import type { SourceConfig } from '../../src/config/sources.js';
 import { readPassword, readSourceCa } from '../../src/config/sources.js';
 import { SourceError } from '../../src/errors.js';
-import type { SourceVm } from '../../src/model.js';
-import type { SourceProvider } from '../../src/source.js';
+import type { DiskSource } from '../../src/copy/source.js';
+import type { Disk, SourceVm } from '../../src/model.js';
+import type { DiskOpenOptions, SourceProvider } from '../../src/source.js';
+import { vddkOptionsFromSource } from '../../vddk/config.js';
+import { VddkSource, type Transport } from '../../vddk/source.js';
 import { VimClient, type ObjectContent } from './client.js';
 import { INVENTORY_SPECS, INVENTORY_TYPES, buildLookup, toSourceVm } from './inventory.js';
 import type { MoRef } from './xml.js';
@@ -16,10 +19,12 @@ export class VsphereSource implements SourceProvider {
     readonly client: VimClient,
     private readonly datacenter: string | undefined,
     private readonly pageSize: number,
+    /** What VDDK logs in with; a source made from a bare client (tests, benches) reads no disks. */
+    private readonly login?: { config: SourceConfig; password: string },
   ) {}
 
-  static async open(config: SourceConfig, options: { pageSize?: number } = {}): Promise<VsphereSource> {
-    const password = await readPassword(config);
+  static async open(config: SourceConfig, options: { pageSize?: number; env?: Readonly<NodeJS.ProcessEnv> } = {}): Promise<VsphereSource> {
+    const password = await readPassword(config, options.env ?? {});
     const ca = await readSourceCa(config);
     // A provider Secret (check -f) pins the vCenter certificate by its thumbprint, as vm-import-operator does.
     const pinned = config.pinThumbprint && config.thumbprint && !ca && !config.insecureSkipVerify ? { pinnedThumbprint: config.thumbprint } : {};
@@ -30,19 +35,20 @@ export class VsphereSource implements SourceProvider {
       await client.logout();
       throw e;
     }
-    return new VsphereSource(config.name, client, config.datacenter, options.pageSize ?? 500);
+    return new VsphereSource(config.name, client, config.datacenter, options.pageSize ?? 500, { config, password });
   }
 
   private async container(): Promise<MoRef> {
     const root = this.client.serviceContent.rootFolder;
-    if (!this.datacenter) return root;
+    const datacenter = this.datacenter;
+    if (!datacenter) return root;
     const view = await this.client.createContainerView(root, ['Datacenter']);
     try {
       const dcs: ObjectContent[] = [];
       for await (const page of this.client.retrieveFromView(view, [{ type: 'Datacenter', pathSet: ['name'] }])) dcs.push(...page);
-      const dc = dcs.find((d) => d.props.get('name') === this.datacenter);
+      const dc = dcs.find((d) => d.props.get('name') === datacenter);
       if (!dc) {
-        throw new SourceError('SOURCE_DATACENTER_NOT_FOUND', `source "${this.name}": no datacenter "${this.datacenter}"`, {
+        throw new SourceError('SOURCE_DATACENTER_NOT_FOUND', `source "${this.name}": no datacenter "${datacenter}"`, {
           hint: `datacenters here: ${dcs.map((d) => String(d.props.get('name'))).join(', ') || 'none'}`,
         });
       }
@@ -62,6 +68,20 @@ export class VsphereSource implements SourceProvider {
     }
     const lookup = buildLookup(objects);
     return objects.filter((o) => o.obj.type === 'VirtualMachine').map((o) => toSourceVm(o, lookup));
+  }
+
+  /** A VDDK reader of the disk, on the same host and credentials as this connection. */
+  async openDisk(vm: SourceVm, disk: Disk, options: DiskOpenOptions): Promise<DiskSource> {
+    const vddk = options.vddk;
+    if (!this.login) throw new SourceError('SOURCE_NO_CREDENTIALS', `source "${this.name}" was opened without the credentials VDDK needs`);
+    return VddkSource.open(
+      await vddkOptionsFromSource(this.login.config, this.login.password, vm, disk, {
+        ...(vddk?.libraryDir ? { libraryDir: vddk.libraryDir } : {}),
+        ...(vddk?.configFile ? { configFile: vddk.configFile } : {}),
+        ...(vddk?.transports ? { transports: [...vddk.transports] as Transport[] } : {}),
+        ...(vddk?.snapshotMoref ? { snapshotMoref: vddk.snapshotMoref } : {}),
+      }),
+    );
   }
 
   stats(): { roundTrips: number } {

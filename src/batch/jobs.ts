@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { PodJob } from '../worker/job.js';
+import type { PodJob } from '../pipeline/job-file.js';
 
 // `v2v batch --emit jobs`: one conversion-pod Job per VM, so a cluster is the
 // scale-out engine. Pure builders; the CLI writes their YAML.

@@ -10,6 +10,7 @@ import type { BatchVm } from './runner.js';
 const VmOverrides = {
   source: z.string().min(1).optional().describe('source name; default: defaults.source'),
   mapping: z.string().min(1).optional().describe('ResourceMapping file for this VM'),
+  osMap: z.string().min(1).optional().describe("OS map ConfigMap file (guestos2common / osinfo2common, the seed's format)"),
   targetName: z.string().min(1).optional().describe('name of the KubeVirt VirtualMachine'),
   nicNaming: z.enum(['eth', 'keep']).optional(),
   startVm: z.boolean().optional(),
@@ -42,6 +43,7 @@ export type BatchPlan = z.output<typeof BatchPlanSchema>;
 
 export interface PlannedVm extends BatchVm {
   mapping?: string;
+  osMap?: string;
   targetName?: string;
   nicNaming: 'eth' | 'keep';
   startVm: boolean;
@@ -79,12 +81,14 @@ export async function loadBatchPlan(file: string): Promise<ResolvedPlan> {
     if (seen.has(key)) throw new ConfigError('CONFIG_INVALID', `${file}: vms[${i}] repeats ${key}`, { hint: 'list each VM once' });
     seen.add(key);
     const mapping = entry.mapping ?? d.mapping;
+    const osMap = entry.osMap ?? d.osMap;
     const targetName = entry.targetName;
     return {
       key,
       source,
       ref: entry.vm,
       ...(mapping ? { mapping: resolve(base, mapping) } : {}),
+      ...(osMap ? { osMap: resolve(base, osMap) } : {}),
       ...(targetName ? { targetName } : {}),
       nicNaming: entry.nicNaming ?? d.nicNaming ?? 'eth',
       startVm: entry.startVm ?? d.startVm ?? false,

@@ -15,6 +15,8 @@ export interface ConvertContext {
   /** Disk indexes already copied by an earlier, interrupted run. */
   disksDone: readonly number[];
   markDiskDone(index: number, bytes: number): Promise<void>;
+  /** The VM moved on to another step (e.g. from copying to converting), at this VMIO progress. */
+  markPhase(phase: VmPhase, progress: number): Promise<void>;
   signal: AbortSignal;
 }
 
@@ -27,6 +29,8 @@ export interface BatchWork<V extends BatchVm = BatchVm> {
 export interface VmReport {
   key: string;
   phase: VmPhase;
+  /** vm-import-operator's progress value: 100 once succeeded. */
+  progress: number;
   durationMs?: number;
   bytesCopied: number;
   concerns: Concern[];
@@ -93,6 +97,11 @@ export async function runBatch<V extends BatchVm>(vms: V[], work: BatchWork<V>, 
               if (!s.disksDone.includes(index)) s.disksDone.push(index);
               s.bytesCopied += bytes;
             }),
+          markPhase: (phase, progress) =>
+            store.update(vm.key, (s) => {
+              s.phase = phase;
+              s.progress = progress;
+            }),
           signal,
         });
         await store.update(vm.key, (s) => {
@@ -123,6 +132,7 @@ export function report(vms: BatchVm[], store: StateStore, interrupted: boolean):
     return {
       key: vm.key,
       phase: s.phase,
+      progress: s.phase === 'succeeded' ? 100 : (s.progress ?? 0),
       ...(s.durationMs !== undefined ? { durationMs: s.durationMs } : {}),
       bytesCopied: s.bytesCopied,
       concerns: s.concerns,

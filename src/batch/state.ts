@@ -1,11 +1,13 @@
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../atomic-file.js';
 import type { Concern } from '../model.js';
 
 export type VmPhase = 'pending' | 'blocked' | 'copying' | 'converting' | 'succeeded' | 'failed';
 
 export interface VmState {
   phase: VmPhase;
+  /** vm-import-operator's progress value (0–100) at the last phase change. */
+  progress?: number;
   /** Disks whose copy finished (by index): a resumed run does not copy them again. */
   disksDone: number[];
   bytesCopied: number;
@@ -21,31 +23,6 @@ export interface BatchState {
   /** Hash of the plan the state belongs to; a different plan does not reuse it. */
   planHash: string;
   vms: Record<string, VmState>;
-}
-
-/** Writes `data` to `path` so a crash leaves either the old or the new file, never half of one. */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-  // The rename is durable only once the directory entry is.
-  const dir = await open(dirname(path), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
 }
 
 export function emptyVmState(): VmState {

@@ -1,5 +1,5 @@
 import type { Category, Concern, PowerState } from '../model.js';
-import { importConditions, type Condition } from './conditions.js';
+import { importConditions, type ValidationCondition as Condition } from '../vmio.js';
 import type { VmCheckResult } from './evaluate.js';
 
 // The check report of SPEC §4.4 (`v2v check -o json`); its JSON Schema is

@@ -1,7 +1,8 @@
 import { Command, CommanderError } from 'commander';
-import { V2vError, describe } from '../errors.js';
+import { InterruptedError, V2vError, describe } from '../errors.js';
 import { createLogger } from '../log.js';
 import { ExitCode } from '../model.js';
+import { runtimeFromEnv, type Runtime } from '../runtime.js';
 import type { CliContext } from './context.js';
 import { registerInventory } from './commands/inventory.js';
 import { registerCheck } from './commands/check.js';
@@ -18,20 +19,33 @@ function printError(ctx: CliContext, e: V2vError): void {
   if (e.hint) ctx.stderr.write(`  hint: ${e.hint}\n`);
 }
 
-export async function main(argv: string[], io: Partial<Pick<CliContext, 'stdout' | 'stderr'>> = {}): Promise<number> {
+export interface MainIo {
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+  runtime?: Runtime;
+  /** Stops long work; state is kept and the command exits 4. */
+  signal?: AbortSignal;
+}
+
+/** Runs one command line; touches no process-wide state, so tests may call it in-process. */
+export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
-  const ctx: CliContext = { stdout, stderr, log: createLogger({ destination: stderr }), exitCode: ExitCode.ok };
+  const runtime = io.runtime ?? runtimeFromEnv({});
+  const signal = io.signal ?? new AbortController().signal;
+  const ctx: CliContext = { stdout, stderr, log: createLogger({ destination: stderr, level: runtime.logLevel }), runtime, signal, exitCode: ExitCode.ok };
+  const stopping = (): void => ctx.log.warn({ reason: describe(signal.reason) }, 'stopping: what is copied is kept; run the same command again to resume');
+  signal.addEventListener('abort', stopping, { once: true });
 
   const program = new Command('v2v')
     .description('Move VMware vSphere and RHV/oVirt VMs, and disk images, into KubeVirt')
     .version(VERSION)
-    .option('--log-level <level>', 'trace | debug | info | warn | error (env V2V_LOG_LEVEL)', process.env['V2V_LOG_LEVEL'] ?? 'info')
+    .option('--log-level <level>', 'trace | debug | info | warn | error (env V2V_LOG_LEVEL)', runtime.logLevel)
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) })
     .hook('preAction', (cmd) => {
-      ctx.log.level = String(cmd.opts()['logLevel'] ?? 'info');
+      ctx.log.level = String(cmd.opts()['logLevel'] ?? runtime.logLevel);
     });
   registerInventory(program, ctx);
   registerCheck(program, ctx);
@@ -49,13 +63,41 @@ export async function main(argv: string[], io: Partial<Pick<CliContext, 'stdout'
       // --help and --version end through here with exit code 0.
       return e.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
-    if (e instanceof V2vError) {
-      ctx.log.error({ code: e.code, err: e.toJSON() }, e.message);
-      printError(ctx, e);
-      return e.exitCode;
+    // Whatever a stopped run threw on its way out (an aborted request, a killed child), it was stopped.
+    const error = signal.aborted && !(e instanceof InterruptedError) ? new InterruptedError(describe(signal.reason), { cause: e }) : e;
+    if (error instanceof V2vError) {
+      ctx.log.error({ code: error.code, err: error.toJSON() }, error.message);
+      printError(ctx, error);
+      return error.exitCode;
     }
-    ctx.log.error({ err: describe(e) }, 'unexpected failure');
-    stderr.write(`error INTERNAL: ${describe(e)}\n`);
+    ctx.log.error({ err: describe(error) }, 'unexpected failure');
+    stderr.write(`error INTERNAL: ${describe(error)}\n`);
     return ExitCode.failure;
+  } finally {
+    signal.removeEventListener('abort', stopping);
+  }
+}
+
+/**
+ * The process entry (`bin/v2v.js`): the one place that reads the environment
+ * and listens for signals. SIGTERM or SIGINT stops the run through its
+ * AbortSignal; a second one ends the process at once.
+ */
+export async function runProcess(argv: string[]): Promise<number> {
+  // libvirt logs driver warnings to stderr (the esx driver many per call); its errors reach us through
+  // its error handler. A user who wants libvirt's log sets LIBVIRT_LOG_OUTPUTS themselves.
+  process.env['LIBVIRT_LOG_OUTPUTS'] ??= '4:file:/dev/null';
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals): void => {
+    if (controller.signal.aborted) process.exit(ExitCode.interrupted);
+    controller.abort(new InterruptedError(`stopped by ${name}`));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    return await main(argv, { runtime: runtimeFromEnv({ ...process.env }), signal: controller.signal });
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
   }
 }

@@ -1,13 +1,37 @@
+import { openSource } from '../../adapters/index.js';
 import { validateDomainXml } from '../../native/libvirt.js';
 import { convertGuest } from '../convert/index.js';
 import { copyDisk } from '../copy/engine.js';
-import type { ConvertVmDeps } from '../pipeline/convert-vm.js';
+import type { PipelineDeps } from '../pipeline/convert-vm.js';
+import { SourcePool } from '../pipeline/source-pool.js';
+import type { CliContext } from './context.js';
+
+/** The composition root's one pool: the real adapters, with the environment main read. */
+export function openSourcePool(ctx: CliContext): SourcePool {
+  return new SourcePool((config) => openSource(config, ctx.runtime.env), ctx.log);
+}
 
 /** The real copy engine, virt-v2v, and libvirt's check of the domain XML: what convert, batch and pod run. */
-export const PIPELINE_DEPS: Pick<ConvertVmDeps, 'copyDisk' | 'convertGuest' | 'validateDomainXml'> = {
-  copyDisk,
-  convertGuest,
-  validateDomainXml: async (xml) => {
-    await validateDomainXml(xml);
-  },
-};
+export function pipelineDeps(ctx: CliContext, sources: SourcePool): PipelineDeps {
+  return {
+    sources,
+    copyDisk,
+    convertGuest,
+    validateDomainXml: async (xml) => {
+      await validateDomainXml(xml);
+    },
+    env: ctx.runtime.env,
+    log: ctx.log,
+    signal: ctx.signal,
+  };
+}
+
+/** Runs `work` with a pool that is always closed after it. */
+export async function withSourcePool<T>(ctx: CliContext, work: (sources: SourcePool) => Promise<T>): Promise<T> {
+  const sources = openSourcePool(ctx);
+  try {
+    return await work(sources);
+  } finally {
+    await sources.close();
+  }
+}

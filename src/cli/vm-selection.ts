@@ -1,13 +1,13 @@
-import { openSource } from '../../adapters/index.js';
 import { selectSource, type SourceConfig } from '../config/sources.js';
 import { UsageError } from '../errors.js';
-import type { Logger } from '../log.js';
-import { DEFAULT_OS_MAP, overrideOsMap, type OsMap } from '../mapping/os-map.js';
+import type { OsMap } from '../mapping/os-map.js';
 import type { Mappings } from '../mapping/resource-mapping.js';
 import type { SourceVm } from '../model.js';
-import { importJob, mappingsFromObjects } from '../objects/import-job.js';
-import { loadSeedObjects, osMapFromConfigMap } from '../objects/seed-objects.js';
-import { selectVm, type SourceProvider } from '../source.js';
+import { importJob } from '../objects/import-job.js';
+import { loadSeedObjects } from '../objects/seed-objects.js';
+import { readMappingFile, readOsMapFile } from '../pipeline/job.js';
+import type { SourcePool } from '../pipeline/source-pool.js';
+import { selectVm } from '../source.js';
 
 // The I/O edge shared by `check` and `plan`: turn the command line (either
 // --sources/--source/--vm|--all, or -f with the seed's objects) into the VMs
@@ -50,62 +50,36 @@ export function validateSelectionArgs(a: SelectionArgs): void {
   if (!a.all === !a.vm?.length) throw new UsageError('USAGE', 'select VMs with either --vm REF… or --all', { hint: 'v2v check … --vm web-01 --vm db-02, or … --all' });
 }
 
-async function listVms(source: SourceProvider, log: Logger): Promise<SourceVm[]> {
-  const started = performance.now();
-  const vms = await source.listVms();
-  log.info({ source: source.name, vms: vms.length, roundTrips: source.stats().roundTrips, ms: Math.round(performance.now() - started) }, 'inventory read');
-  return vms;
-}
-
-export async function gatherSelection(a: SelectionArgs, log: Logger): Promise<Selection> {
+export async function gatherSelection(a: SelectionArgs, sources: SourcePool): Promise<Selection> {
   validateSelectionArgs(a);
-  if (a.filename?.length) return gatherFromObjects(a.filename, log);
+  if (a.filename?.length) return gatherFromObjects(a.filename, sources);
 
   const config = await selectSource(a.sources!, a.source!);
-  let mappings: Mappings | undefined;
-  if (a.mapping) mappings = mappingsFromObjects(await loadSeedObjects([a.mapping]), config.type, a.mapping);
-  let osMap = DEFAULT_OS_MAP;
-  if (a.osMap) for (const cm of (await loadSeedObjects([a.osMap])).configMaps) osMap = overrideOsMap(osMap, osMapFromConfigMap(cm));
-
-  const source = await openSource(config);
-  try {
-    const vms = await listVms(source, log);
-    const picked = a.all ? vms : a.vm!.map((ref) => selectVm(vms, ref));
-    return { items: picked.map((vm) => ({ vm, source: config, ...(mappings ? { mappings } : {}), osMap })), mappingEvaluated: mappings !== undefined };
-  } finally {
-    await source.close();
-  }
+  const mappings = a.mapping ? await readMappingFile(a.mapping, config.type) : undefined;
+  const osMap = await readOsMapFile(a.osMap);
+  const vms = await sources.inventory(config);
+  const picked = a.all ? vms : a.vm!.map((ref) => selectVm(vms, ref));
+  return { items: picked.map((vm) => ({ vm, source: config, ...(mappings ? { mappings } : {}), osMap })), mappingEvaluated: mappings !== undefined };
 }
 
-async function gatherFromObjects(files: string[], log: Logger): Promise<Selection> {
+async function gatherFromObjects(files: string[], sources: SourcePool): Promise<Selection> {
   const objects = await loadSeedObjects(files);
   if (objects.imports.length === 0) {
     throw new UsageError('USAGE', `no VirtualMachineImport in ${files.join(', ')}`, { hint: 'pass the VirtualMachineImport YAML (and its Secret / ResourceMapping) with -f' });
   }
-  const jobs = objects.imports.map((vmi) => importJob(objects, vmi));
   const items: SelectedVm[] = [];
-  // One connection and one inventory per provider Secret, however many imports use it.
-  const bySecret = new Map<string, typeof jobs>();
-  for (const job of jobs) bySecret.set(`${job.source.type}:${job.source.name}:${job.source.url}`, [...(bySecret.get(`${job.source.type}:${job.source.name}:${job.source.url}`) ?? []), job]);
-  for (const group of bySecret.values()) {
-    const source = await openSource(group[0]!.source);
-    try {
-      const vms = await listVms(source, log);
-      for (const job of group) {
-        items.push({
-          vm: selectVm(vms, job.vmRef),
-          source: job.source,
-          ...(job.mappings ? { mappings: job.mappings } : {}),
-          osMap: job.osMap,
-          importName: job.importName,
-          namespace: job.namespace,
-          ...(job.targetVmName ? { targetVmName: job.targetVmName } : {}),
-          startVm: job.startVm,
-        });
-      }
-    } finally {
-      await source.close();
-    }
+  // The pool gives one connection and one inventory per provider Secret, however many imports use it.
+  for (const job of objects.imports.map((vmi) => importJob(objects, vmi))) {
+    items.push({
+      vm: selectVm(await sources.inventory(job.source), job.vmRef),
+      source: job.source,
+      ...(job.mappings ? { mappings: job.mappings } : {}),
+      osMap: job.osMap,
+      importName: job.importName,
+      namespace: job.namespace,
+      ...(job.targetVmName ? { targetVmName: job.targetVmName } : {}),
+      startVm: job.startVm,
+    });
   }
   return { items, mappingEvaluated: items.every((i) => i.mappings !== undefined) };
 }

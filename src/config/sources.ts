@@ -83,7 +83,7 @@ export async function selectSource(file: string, name: string): Promise<SourceCo
   return found;
 }
 
-export async function readPassword(source: SourceConfig, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function readPassword(source: SourceConfig, env: Readonly<NodeJS.ProcessEnv>): Promise<string> {
   let password: string | undefined;
   if (source.password !== undefined) {
     password = source.password;

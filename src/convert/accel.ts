@@ -73,7 +73,7 @@ function probeQemuKvm(timeoutMs = 3000): Promise<boolean> {
 let cached: Promise<AccelerationChoice & { reason: string }> | undefined;
 
 /** Decides once per process (the probe costs up to 3 s). */
-export function detectAcceleration(env: NodeJS.ProcessEnv = process.env): Promise<AccelerationChoice & { reason: string }> {
+export function detectAcceleration(env: Readonly<NodeJS.ProcessEnv>): Promise<AccelerationChoice & { reason: string }> {
   cached ??= (async () => {
     const facts: AccelerationFacts = {
       override: env['V2V_FORCE_TCG'],

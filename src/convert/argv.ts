@@ -14,11 +14,6 @@ export function inPlaceArgv(options: { domainXml: string; verbose?: boolean }): 
   ];
 }
 
-/** `virt-v2v-inspector -i libvirtxml DOMAIN.xml -O OUT.xml`: the guest's OS, without changing it. */
-export function inspectorArgv(options: { domainXml: string; output: string; verbose?: boolean }): string[] {
-  return ['-i', 'libvirtxml', '--root', 'single', ...(options.verbose ? ['-v', '-x'] : []), '-O', options.output, options.domainXml];
-}
-
 /** A qcow2 overlay whose backing file is the base disk: every write lands in the overlay. */
 export function overlayCreateArgv(base: { path: string; format: 'raw' | 'qcow2' }, overlay: string): string[] {
   return ['create', '-q', '-f', 'qcow2', '-b', base.path, '-F', base.format, overlay];

@@ -48,7 +48,7 @@ export interface ConvertGuestOptions {
   validateDomainXml?: (xml: string) => void | Promise<void>;
   /** Where the overlays and the domain XML live while converting (default: the OS temp dir). */
   workDir?: string;
-  env?: NodeJS.ProcessEnv;
+  env: Readonly<NodeJS.ProcessEnv>;
   logger?: Logger;
   /** virt-v2v -v -x (very large output). */
   verbose?: boolean;
@@ -111,8 +111,8 @@ export async function convertGuest(options: ConvertGuestOptions): Promise<Conver
   throwIfAborted(signal, 'before it started');
 
   emit({ kind: 'step', step: 'preparing' });
-  const acceleration = await detectAcceleration(options.env ?? process.env);
-  const env = libguestfsEnv(options.env ?? process.env, acceleration);
+  const acceleration = await detectAcceleration(options.env);
+  const env = libguestfsEnv(options.env, acceleration);
   options.logger?.info({ acceleration }, `libguestfs acceleration: ${acceleration.forceTcg ? 'TCG' : 'KVM'} (${acceleration.reason})`);
 
   const parent = options.workDir ?? tmpdir();

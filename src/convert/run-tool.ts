@@ -39,7 +39,7 @@ export function runTool(command: string, args: string[], options: RunToolOptions
       return;
     }
     const child = spawn(command, args, {
-      env: options.env ?? process.env,
+      ...(options.env ? { env: options.env } : {}),
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       detached: true,
     });

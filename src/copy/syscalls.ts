@@ -7,7 +7,6 @@ const FALLOC_FL_KEEP_SIZE = 0x01;
 const FALLOC_FL_PUNCH_HOLE = 0x02;
 const BLKGETSIZE64 = 0x80081272;
 const BLKZEROOUT = 0x127f;
-const BLKDISCARD = 0x1277;
 const SEEK_DATA = 3;
 const SEEK_HOLE = 4;
 const SYNC_FILE_RANGE_WRITE = 2;
@@ -56,12 +55,6 @@ export function startWriteback(fd: number): Promise<void> {
   });
 }
 
-/** Deallocates [offset, offset+length) of a regular file, keeping its size; the range reads as zeros. */
-export function punchHole(fd: number, offset: number, length: number): void {
-  if (length <= 0) return;
-  if (load().fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) !== 0) fail('fallocate(PUNCH_HOLE)');
-}
-
 /** Allocates [offset, offset+length) of a regular file (preallocation). */
 export function allocate(fd: number, offset: number, length: number): void {
   if (length <= 0) return;
@@ -79,12 +72,6 @@ const FALLOC_FL_ZERO_RANGE = 0x10;
 let punchOnDevices = true;
 
 /**
- * Makes [offset, offset+length) of a block device read as zeros. First
- * fallocate(PUNCH_HOLE), which the kernel turns into a zeroing that may unmap
- * (thin devices and loop files stay sparse, as with qemu-img); devices that
- * cannot get BLKZEROOUT (WRITE ZEROES, or written zeros as the last resort).
- */
-/**
  * Tries to make a whole device range read as zeros cheaply (discard that
  * zeroes: thin devices, loop files). Returns false where only slow zeroing
  * would work; the caller then zeroes range by range.
@@ -94,6 +81,12 @@ export function tryPunchDevice(fd: number, offset: number, length: number): bool
   return load().fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) === 0;
 }
 
+/**
+ * Makes [offset, offset+length) of a block device read as zeros. First
+ * fallocate(PUNCH_HOLE), which the kernel turns into a zeroing that may unmap
+ * (thin devices and loop files stay sparse, as with qemu-img); devices that
+ * cannot get BLKZEROOUT (WRITE ZEROES, or written zeros as the last resort).
+ */
 export function blockZeroOut(fd: number, offset: number, length: number): void {
   if (length <= 0) return;
   const c = load();
@@ -103,12 +96,6 @@ export function blockZeroOut(fd: number, offset: number, length: number): void {
   }
   if (c.fallocate(fd, FALLOC_FL_ZERO_RANGE, offset, length) === 0) return;
   if (c.ioctlRange(fd, BLKZEROOUT, [BigInt(offset), BigInt(length)]) !== 0) fail('ioctl(BLKZEROOUT)');
-}
-
-/** Discards a block device range (used only when the caller knows discard reads back zeros). */
-export function blockDiscard(fd: number, offset: number, length: number): void {
-  if (length <= 0) return;
-  if (load().ioctlRange(fd, BLKDISCARD, [BigInt(offset), BigInt(length)]) !== 0) fail('ioctl(BLKDISCARD)');
 }
 
 const ENXIO = 6;

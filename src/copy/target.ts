@@ -10,7 +10,7 @@
 //   after the final fsync of `disk.img`, and the directory is fsync'ed after the
 //   removal. A `disk.img` with a marker next to it is NOT a finished disk.
 //   Block: a device has no "next to", so the marker lives in a state directory
-//   (`stateDir`, default $V2V_STATE_DIR or /var/lib/v2v) named after the device
+//   (`stateDir`; the CLI's default is $V2V_STATE_DIR or /var/lib/v2v) named after the device
 //   path (`dev-loop0.v2v-partial`), same content and rules.
 import { constants as fsc } from 'node:fs';
 import { mkdir, open, rename, rm, stat, statfs, readFile, type FileHandle } from 'node:fs/promises';
@@ -39,8 +39,8 @@ export type TargetSpec =
       kind: 'block';
       /** The raw block device (e.g. `/dev/loop3`, `/dev/block0`). */
       device: string;
-      /** Where the in-progress marker lives (default $V2V_STATE_DIR or /var/lib/v2v). */
-      stateDir?: string;
+      /** Where the in-progress marker lives (the CLI's default: $V2V_STATE_DIR or /var/lib/v2v). */
+      stateDir: string;
       preallocation?: boolean;
     };
 
@@ -279,10 +279,6 @@ class BlockTarget extends BaseTarget implements DiskTarget {
   }
 }
 
-function defaultStateDir(): string {
-  return process.env['V2V_STATE_DIR'] ?? '/var/lib/v2v';
-}
-
 /** `/dev/loop0` → `dev-loop0` */
 function markerNameFor(device: string): string {
   return device.replace(/^\/+/, '').replace(/[^A-Za-z0-9._-]+/g, '-') + '.v2v-partial';
@@ -324,7 +320,7 @@ export async function openTarget(spec: TargetSpec): Promise<DiskTarget> {
     const st = await handle.stat();
     if (!st.isBlockDevice()) throw new CopyError('TARGET_INVALID', `${spec.device} is not a block device`, { hint: 'use --volume-mode Filesystem for a directory' });
     const size = blockDeviceSize(handle.fd);
-    return new BlockTarget(spec.device, size, join(spec.stateDir ?? defaultStateDir(), markerNameFor(spec.device)), spec.preallocation ?? false);
+    return new BlockTarget(spec.device, size, join(spec.stateDir, markerNameFor(spec.device)), spec.preallocation ?? false);
   } finally {
     await handle.close();
   }

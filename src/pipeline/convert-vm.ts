@@ -1,49 +1,47 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
-import { writeFileAtomic } from '../batch/state.js';
+import { writeFileAtomic } from '../atomic-file.js';
 import type { ConversionReport, ConvertEvent, ConvertGuestOptions } from '../convert/index.js';
 import type { CopyOptions, CopyResult } from '../copy/engine.js';
 import type { CopyProgress } from '../copy/progress.js';
-import type { DiskSource } from '../copy/source.js';
-import { InterruptedError } from '../errors.js';
+import { InterruptedError, V2vError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { buildVirtualMachine, standaloneDataVolume, type VmManifestOptions } from '../manifests/virtual-machine.js';
-import type { VmPlan } from '../mapping/resolve.js';
-import type { Disk, SourceVm } from '../model.js';
-import { importProgress, type Phase } from '../worker/progress.js';
+import { buildVirtualMachine, standaloneDataVolume } from '../manifests/virtual-machine.js';
+import type { SourceVm } from '../model.js';
+import type { PipelinePhase } from '../vmio.js';
+import type { ConversionJob } from './job.js';
+import { prepareVm, type PreparedVm } from './prepare.js';
+import type { SourcePool } from './source-pool.js';
 
-// One VM end to end, after its checks passed: copy every disk into a
-// PVC-shaped target, convert the guest in place, rename its NICs, write the
-// KubeVirt objects, then mark the target complete. I/O is injected so the
-// CLI, the pod and the batch runner share this one path.
+// One VM end to end, for every front end: find and check it, copy every disk
+// into a PVC-shaped target, convert the guest in place, rename its NICs, write
+// the KubeVirt objects, then mark the target complete. `convert`, `batch` and
+// the pod differ only in the job they build and the reporter they pass.
 
-export interface ConvertVmDeps {
-  openDisk(vm: SourceVm, disk: Disk, index: number, signal: AbortSignal): Promise<DiskSource>;
+export interface PipelineDeps {
+  sources: SourcePool;
   copyDisk(options: CopyOptions): Promise<CopyResult>;
   convertGuest(options: ConvertGuestOptions): Promise<ConversionReport>;
   validateDomainXml?: (xml: string) => void | Promise<void>;
+  /** The environment virt-v2v and libguestfs run with. */
+  env: Readonly<NodeJS.ProcessEnv>;
   log: Logger;
+  /** Fired by the front end (SIGTERM, SIGINT): the run stops, state kept, with InterruptedError. */
+  signal: AbortSignal;
 }
 
-export interface ConvertVmInput {
-  vm: SourceVm;
-  plan: VmPlan;
-  /** `<dir>/disk<N>/disk.img` unless a block device is given for disk N; manifests in `<dir>/manifests/`. */
-  dir: string;
-  blockDevices?: (string | undefined)[];
-  manifest: VmManifestOptions;
-  nicNaming: 'eth' | 'keep';
-  /** false: copy only — the guest already runs on KVM (e.g. an oVirt VM) or is converted elsewhere. */
-  convertGuest?: boolean;
-  signal: AbortSignal;
-  /** Disks copied by an earlier run that was interrupted (batch resume). */
-  disksDone?: readonly number[];
-  onDiskDone?(index: number, bytes: number): Promise<void>;
-  onPhase?(phase: Phase, progress: number, message: string): void;
-  onDiskProgress?(index: number, p: CopyProgress): void;
-  onConvertProgress?(event: ConvertEvent): void;
+/** What a front end hears while one VM moves; every method is optional. */
+export interface ConversionReporter {
+  /** The VM was found and checked; a Critical concern ends the run as `blocked` right after. */
+  checked?(prepared: PreparedVm): void;
+  phase?(phase: PipelinePhase, fraction: number, message: string): void;
+  diskProgress?(index: number, progress: CopyProgress): void;
+  /** Disk `index` is copied and flushed: a rerun need not copy it again. */
+  diskDone?(index: number, bytes: number): Promise<void>;
+  conversion?(event: ConvertEvent): void;
 }
 
 export interface ConvertVmResult {
@@ -54,6 +52,8 @@ export interface ConvertVmResult {
   virtualMachine: unknown;
   warnings: string[];
 }
+
+export type ConversionOutcome = { status: 'blocked'; prepared: PreparedVm } | { status: 'converted'; prepared: PreparedVm; result: ConvertVmResult };
 
 const COMPLETE = '.v2v-complete.json';
 
@@ -71,32 +71,45 @@ export async function readComplete(dir: string, vm: SourceVm): Promise<ConvertVm
   }
 }
 
-export async function convertVm(input: ConvertVmInput, deps: ConvertVmDeps): Promise<ConvertVmResult> {
-  const { vm, plan, dir, signal } = input;
-  const phase = (p: Phase, message: string, fraction = 0) => input.onPhase?.(p, importProgress(p, fraction), message);
+export async function runConversion(job: ConversionJob, deps: PipelineDeps, reporter: ConversionReporter = {}): Promise<ConversionOutcome> {
+  reporter.phase?.('validating', 0, 'reading the source and checking the VM');
+  const prepared = await prepareVm(job, deps.sources);
+  reporter.checked?.(prepared);
+  if (!prepared.check.valid) return { status: 'blocked', prepared };
+  return { status: 'converted', prepared, result: await convertVm(job, prepared, deps, reporter) };
+}
+
+async function convertVm(job: ConversionJob, prepared: PreparedVm, deps: PipelineDeps, reporter: ConversionReporter): Promise<ConvertVmResult> {
+  const { vm, plan } = prepared;
+  const { signal } = deps;
+  const dir = job.targetDir;
+  const phase = (p: PipelinePhase, message: string, fraction = 0) => reporter.phase?.(p, fraction, message);
   const finished = await readComplete(dir, vm);
   if (finished) {
     deps.log.info({ vm: vm.name, dir }, 'target already complete; nothing to do');
+    phase('done', `${vm.name} was already converted`, 1);
     return finished;
   }
   await mkdir(dir, { recursive: true });
+  for (const device of job.blockDevices ?? []) if (device) await waitForDevice(device, signal, job.blockDeviceWaitMs ?? 0, deps.log);
+  const provider = await deps.sources.provider(job.source);
 
-  phase('CopyingDisks', `copying ${vm.disks.length} disk(s)`);
+  phase('copying', `copying ${vm.disks.length} disk(s)`);
   const total = vm.disks.reduce((n, d) => n + d.capacityBytes, 0) || 1;
   const doneBytes = new Map<number, number>();
   const disks: ConvertVmResult['disks'] = [];
   for (const [index, disk] of vm.disks.entries()) {
     if (signal.aborted) throw new InterruptedError('stopped before copying all disks; the copied ones are kept');
-    const device = input.blockDevices?.[index];
+    const device = job.blockDevices?.[index];
     const path = device ?? join(dir, `disk${index}`, 'disk.img');
-    if (input.disksDone?.includes(index) && existsSync(path) && !existsSync(`${path}.v2v-partial`)) {
+    if (job.disksDone?.includes(index) && existsSync(path) && !existsSync(`${path}.v2v-partial`)) {
       disks.push({ index, path, bytesCopied: 0, resumed: false, skipped: true });
       doneBytes.set(index, disk.capacityBytes);
       continue;
     }
     // Locally the target directory is ours to make; in a pod it is the mounted volume.
     if (!device) await mkdir(join(dir, `disk${index}`), { recursive: true });
-    const source = await deps.openDisk(vm, disk, index, signal);
+    const source = await provider.openDisk(vm, disk, { signal, ...(job.vddk ? { vddk: job.vddk } : {}) });
     let ok = false;
     try {
       const result = await deps.copyDisk({
@@ -107,35 +120,38 @@ export async function convertVm(input: ConvertVmInput, deps: ConvertVmDeps): Pro
         log: deps.log,
         onProgress: (p) => {
           doneBytes.set(index, p.bytesDone);
-          input.onDiskProgress?.(index, p);
-          phase('CopyingDisks', `copying disk ${index + 1}/${vm.disks.length}`, [...doneBytes.values()].reduce((a, b) => a + b, 0) / total);
+          reporter.diskProgress?.(index, p);
+          phase('copying', `copying disk ${index + 1}/${vm.disks.length}`, [...doneBytes.values()].reduce((a, b) => a + b, 0) / total);
         },
       });
       ok = true;
       disks.push({ index, path: result.path, bytesCopied: result.bytesCopied, resumed: result.resumedFrom > 0, skipped: false });
-      await input.onDiskDone?.(index, result.bytesCopied);
+      await reporter.diskDone?.(index, result.bytesCopied);
     } finally {
+      // A failed or interrupted copy ends its reader too (an oVirt transfer is cancelled on the engine).
       await source.close(ok);
     }
   }
 
   let conversion: ConversionReport | undefined;
-  if (input.convertGuest !== false) {
-    phase('ConvertingGuest', 'converting the guest with virt-v2v');
+  if (job.guestConversion) {
+    phase('converting', 'converting the guest with virt-v2v');
     conversion = await deps.convertGuest({
       vm,
-      disks: disks.map((d) => ({ path: d.path, format: 'raw', ...(input.blockDevices?.[d.index] ? { block: true } : {}) })),
-      nicNaming: input.nicNaming,
+      disks: disks.map((d) => ({ path: d.path, format: 'raw', ...(job.blockDevices?.[d.index] ? { block: true } : {}) })),
+      nicNaming: job.nicNaming,
       signal,
-      ...(input.onConvertProgress ? { onProgress: input.onConvertProgress } : {}),
+      env: deps.env,
+      ...(reporter.conversion ? { onProgress: reporter.conversion } : {}),
       ...(deps.validateDomainXml ? { validateDomainXml: deps.validateDomainXml } : {}),
       workDir: dir,
       logger: deps.log,
     });
   }
 
-  phase('WritingManifests', 'writing the KubeVirt objects');
-  const built = buildVirtualMachine(vm, plan, input.manifest);
+  phase('writing-manifests', 'writing the KubeVirt objects');
+  const manifest = { ...job.manifest, ...(prepared.osinfo ? { osinfo: prepared.osinfo } : {}) };
+  const built = buildVirtualMachine(vm, plan, manifest);
   const manifestsDir = join(dir, 'manifests');
   await mkdir(manifestsDir, { recursive: true });
   const files: string[] = [];
@@ -144,7 +160,7 @@ export async function convertVm(input: ConvertVmInput, deps: ConvertVmDeps): Pro
   files.push(vmFile);
   for (const t of built.virtualMachine.spec.dataVolumeTemplates ?? []) {
     const dvFile = join(manifestsDir, `datavolume-${t.metadata.name}.yaml`);
-    await writeFile(dvFile, stringify(standaloneDataVolume(t, input.manifest.namespace), { lineWidth: 0 }));
+    await writeFile(dvFile, stringify(standaloneDataVolume(t, manifest.namespace), { lineWidth: 0 }));
     files.push(dvFile);
   }
   const result: ConvertVmResult = {
@@ -157,6 +173,18 @@ export async function convertVm(input: ConvertVmInput, deps: ConvertVmDeps): Pro
   };
   // Written last and atomically: its presence is what "complete" means.
   await writeFileAtomic(completeMarkerPath(dir), `${JSON.stringify({ vmId: vm.id, vmName: vm.name, finishedAt: new Date().toISOString(), result }, null, 2)}\n`);
-  phase('Succeeded', `${vm.name} converted`);
+  phase('done', `${vm.name} converted`, 1);
   return result;
+}
+
+async function waitForDevice(path: string, signal: AbortSignal, timeoutMs: number, log: Logger): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 200; !existsSync(path); delay = Math.min(delay * 2, 5000)) {
+    signal.throwIfAborted();
+    if (Date.now() >= deadline) {
+      throw new V2vError('TARGET_DEVICE_MISSING', `block device ${path} did not appear within ${Math.round(timeoutMs / 1000)} s`, { hint: 'check the PVC is bound and attached as volumeDevices' });
+    }
+    log.info({ device: path, retryMs: delay }, 'waiting for block device');
+    await sleep(delay, undefined, { signal }).catch(() => signal.throwIfAborted());
+  }
 }

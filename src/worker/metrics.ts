@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import { PHASES, type Phase } from './progress.js';
+import { PHASES, type Phase } from '../vmio.js';
 
 /** The pod's Prometheus metrics (served on :2112). */
 export class WorkerMetrics {

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WorkerMetrics } from './metrics.js';
-import type { Condition, Phase } from './progress.js';
+import type { Condition, Phase } from '../vmio.js';
 
 /** What the pod reports on :8080. */
 export interface WorkerResults {

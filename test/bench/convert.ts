@@ -48,7 +48,7 @@ const seconds = (t0: number): number => (performance.now() - t0) / 1000;
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { runs: { type: 'string', default: '1' }, naming: { type: 'string', default: 'eth' }, pipeline: { type: 'boolean', default: true } } });
   const images = guestImages();
-  const acceleration = await detectAcceleration();
+  const acceleration = await detectAcceleration(process.env);
   const env = libguestfsEnv(process.env, acceleration);
   process.stdout.write(`libguestfs: ${acceleration.forceTcg ? 'TCG' : 'KVM'} (${acceleration.reason}); guest ${images.debian}\n`);
   const work = await mkdtemp(join(tmpdir(), 'v2v-bench-convert-'));
@@ -77,6 +77,7 @@ export async function run(args: string[]): Promise<void> {
         disks: [{ path: oursDisk, format: 'raw' }],
         nicNaming: values.naming as NicNaming,
         workDir: work,
+        env: process.env,
       });
       const oursSeconds = seconds(t1);
       const s = report.seconds;

@@ -53,6 +53,8 @@ describe('v2v batch: six vcsim VMs, two blocked, killed with -9 and resumed', ()
     env = { ...fake.env, FAKE_VDDK_FAULTS: 'slow-read-ms=400', V2V_LOG_LEVEL: 'warn' };
     const sources = await vcsim.sourcesFile({ insecureSkipVerify: true, thumbprint: fake.thumbprint });
     await writeFile(join(work, 'mapping.yaml'), GUEST_VM_MAPPING);
+    // The user's OS map, in the seed's ConfigMap format: the guests' debian10_64Guest gets a template of their own.
+    await writeFile(join(work, 'os-map.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: os-configmap\ndata:\n  osinfo2common: |\n    "debian10_64Guest": "debian10-house"\n');
     plan = join(work, 'plan.yaml');
     await writeFile(
       plan,
@@ -63,6 +65,7 @@ describe('v2v batch: six vcsim VMs, two blocked, killed with -9 and resumed', ()
         'defaults:',
         '  source: vc',
         '  mapping: mapping.yaml',
+        '  osMap: os-map.yaml',
         '  targetDir: out',
         '  concurrency: 2',
         '  guestConversion: false',
@@ -113,7 +116,13 @@ describe('v2v batch: six vcsim VMs, two blocked, killed with -9 and resumed', ()
       for (const key of doneBeforeKill) expect(opened2, key).not.toContain(`${key.split('/')[1]}/disk1.vmdk`);
       // And no disk's data was counted twice: at most the data of four disks.
       expect(report.totals.bytesCopied).toBeLessThanOrEqual(4 * DATA_PER_DISK);
-      for (const v of report.vms.filter((r) => r.phase === 'succeeded')) expect(existsSync(join(work, 'out', v.key.split('/')[1]!, 'disk0', 'disk.img'))).toBe(true);
+      for (const v of report.vms.filter((r) => r.phase === 'succeeded')) {
+        const dir = join(work, 'out', v.key.split('/')[1]!);
+        expect(existsSync(join(dir, 'disk0', 'disk.img'))).toBe(true);
+        expect(v.progress).toBe(100);
+        // The batch honours the user's OS map, as convert does.
+        expect(readFileSync(join(dir, 'manifests', 'virtualmachine.yaml'), 'utf8')).toContain('os.template.kubevirt.io/debian10-house');
+      }
     },
     600_000,
   );

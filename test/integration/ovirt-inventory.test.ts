@@ -145,28 +145,19 @@ describe('oVirt inventory against the fake engine', () => {
     }
   });
 
-  it('selects a VM by name + cluster, by id, and names missing / ambiguous VMs', async () => {
+  it('selects a VM by name@cluster and by id, and names missing / ambiguous VMs', async () => {
     const source = await connect(fake, 'xml');
     try {
-      const before = fake.apiRequests().length;
-      const vm = await source.findVm({ name: 'vm-dup', cluster: 'Cluster2' });
-      expect(fake.apiRequests().length - before).toBe(6); // the VM (followed) + 5 lookup lists: O(1)
+      const all = await source.listVms();
+      const vm = selectVm(all, 'vm-dup@Cluster2');
       expect(ovirt(vm).cluster?.name).toBe('Cluster2');
       expect(vm.nics[0]!.network.name).toBe('net2');
-      const search = fake.apiRequests().find((r) => r.path.endsWith('/vms') && r.query['search']?.includes('vm-dup'));
-      expect(search?.query).toMatchObject({ search: 'name="vm-dup" and cluster="Cluster2"', case_sensitive: 'true' });
-
-      expect((await source.findVm({ id: vm.id })).name).toBe('vm-dup');
-      await expect(source.findVm({ id: '00000000-dead-beef-0000-000000000000' })).rejects.toMatchObject({ code: 'VM_NOT_FOUND' });
-      await expect(source.findVm({ name: 'vm-dup', cluster: 'NoSuchCluster' })).rejects.toMatchObject({ code: 'VM_NOT_FOUND' });
-      await expect(source.findVm({ name: 'VM-DUP', cluster: 'Cluster2' })).rejects.toMatchObject({ code: 'VM_NOT_FOUND' });
-      await expect(source.findVm({ id: vm.id, name: 'vm-dup', cluster: 'Cluster2' })).rejects.toMatchObject({ code: 'VM_REF_INVALID' });
-      await expect(source.findVm({ name: 'vm-dup' })).rejects.toMatchObject({ code: 'VM_REF_INVALID' });
-
-      // A name alone (the CLI's REF) matches one VM per cluster: ambiguous, never a guess.
-      const all = await source.listVms();
+      expect(selectVm(all, vm.id).name).toBe('vm-dup');
+      expect(() => selectVm(all, '00000000-dead-beef-0000-000000000000')).toThrow(expect.objectContaining({ code: 'VM_NOT_FOUND' }));
+      expect(() => selectVm(all, 'vm-dup@NoSuchCluster')).toThrow(expect.objectContaining({ code: 'VM_NOT_FOUND' }));
+      expect(() => selectVm(all, 'VM-DUP@Cluster2')).toThrow(expect.objectContaining({ code: 'VM_NOT_FOUND' }));
+      // A name alone matches one VM per cluster: ambiguous, never a guess.
       expect(() => selectVm(all, 'vm-dup')).toThrow(expect.objectContaining({ code: 'VM_AMBIGUOUS' }));
-      expect(selectVm(all, 'vm-dup@Cluster2').id).toBe(vm.id);
     } finally {
       await source.close();
     }
@@ -183,7 +174,8 @@ describe('oVirt selection when the engine holds two VMs of one name in one clust
     const fake = await startOvirtFake({ inventory });
     const source = await connect(fake, 'json');
     try {
-      await expect(source.findVm({ name: 'vm-twin', cluster: 'Default' })).rejects.toMatchObject({ code: 'VM_AMBIGUOUS' });
+      const all = await source.listVms();
+      expect(() => selectVm(all, 'vm-twin@Default')).toThrow(expect.objectContaining({ code: 'VM_AMBIGUOUS' }));
     } finally {
       await source.close();
       await fake.stop();

@@ -89,7 +89,7 @@ describe('VDDK source against vcsim and the fake libvixDiskLib', () => {
     configureFakeVddk({ datastores: vcsim.datastores, thumbprint: presented.thumbprint, user: vcsim.username, password: vcsim.password, faults: undefined, trace });
     const sourcesFile = await vcsim.sourcesFile({ insecureSkipVerify: true, thumbprint: presented.thumbprint });
     const [config] = await loadSources(sourcesFile);
-    options = await vddkOptionsFromSource(config!, offVm, offVm.disks[0]!, { libraryDir });
+    options = await vddkOptionsFromSource(config!, vcsim.password, offVm, offVm.disks[0]!, { libraryDir });
   });
 
   afterAll(async () => {

@@ -3,7 +3,7 @@ import { Job } from 'kubernetes-models/batch/v1';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { conversionJob } from '../../src/batch/jobs.js';
-import { PodJobSchema } from '../../src/worker/job.js';
+import { PodJobSchema } from '../../src/pipeline/job-file.js';
 
 const job = PodJobSchema.parse({ source: { type: 'vsphere', url: 'https://vc.example.com/sdk' }, vm: 'web-01' });
 

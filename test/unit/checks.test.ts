@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RULES, ruleById } from '../../src/checks/catalogue.js';
-import { importConditions } from '../../src/checks/conditions.js';
+import { importConditions } from '../../src/vmio.js';
 import { checkVm } from '../../src/checks/evaluate.js';
 import type { TargetFacts } from '../../src/checks/types.js';
 import { normalizeMappings, type MappingsInput } from '../../src/mapping/resource-mapping.js';

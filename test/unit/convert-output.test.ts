@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { classifyConversionFailure, extractToolError } from '../../src/convert/errors.js';
-import { parseInspection } from '../../src/convert/inspector.js';
 import { parseProgressLine, ProgressParser, type ConversionProgress } from '../../src/convert/progress.js';
 import { REPO } from '../helpers/peers.js';
 
@@ -94,30 +93,5 @@ describe('virt-v2v failures → named errors keeping virt-v2v\'s message', () =>
   it('extracts the multi-line error text only', () => {
     expect(extractToolError(failing('first line\nsecond line'))).toBe('first line\nsecond line');
     expect(extractToolError('no error here')).toBeUndefined();
-  });
-});
-
-describe('virt-v2v-inspector output', () => {
-  it('parses a real run on the converted Debian guest (this machine)', () => {
-    expect(parseInspection(fixture('virt-v2v-inspector.xml'))).toEqual({
-      program: 'virt-v2v-inspector',
-      version: '2.2.0',
-      disks: [{ index: 0, virtualSize: 734003200, allocated: 434380800 }],
-      os: {
-        name: 'linux',
-        distro: 'debian',
-        osinfo: 'debian12',
-        arch: 'x86_64',
-        major_version: '12',
-        minor_version: '15',
-        package_format: 'deb',
-        package_management: 'apt',
-        product_name: '12.15',
-      },
-    });
-  });
-
-  it('refuses a document that is not an inspection', () => {
-    expect(() => parseInspection('<other/>')).toThrow(expect.objectContaining({ code: 'CONVERSION_INSPECTION_FAILED' }));
   });
 });

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { ovirtConnectionFromSecret, selectorFromImport } from '../../adapters/ovirt/index.js';
 import { busOf, byId, firmwareOf, powerStateOf, resolveBiosType, toSourceVm } from '../../adapters/ovirt/inventory.js';
 import { decodeBody, encodeXml, items } from '../../adapters/ovirt/tree.js';
 import { readVm } from '../../adapters/ovirt/types.js';
@@ -167,26 +166,5 @@ describe('oVirt mapping', () => {
     expect(mapped.nics[0]).toMatchObject({ mac: '56:6f:1a:00:00:01', network: { id: 'net1', name: 'frontend' }, ovirt: { vnicProfile: { id: 'p1', name: 'web' }, portMirroring: true } });
     // A vGPU given as the VM custom property mdev_type counts as a mediated host device.
     expect(mapped.source.type === 'ovirt' && mapped.source.hostDevices).toEqual([{ name: 'mdev_type', capability: 'mdev', mdevType: 'nvidia-11', vgpu: true }]);
-  });
-});
-
-describe('the seed RHV provider Secret and VirtualMachineImport', () => {
-  it('reads apiUrl, username, password and caCert', () => {
-    const text = 'apiUrl: https://rhv.example.com/ovirt-engine/api\nusername: ocpadmin@internal\npassword: s3cret-pw\ncaCert: |\n  -----BEGIN CERTIFICATE-----\n  MIIB\n  -----END CERTIFICATE-----\n';
-    expect(ovirtConnectionFromSecret(text, 'secret.yaml')).toMatchObject({
-      url: 'https://rhv.example.com/ovirt-engine/api',
-      username: 'ocpadmin@internal',
-      password: 's3cret-pw',
-      ca: expect.stringContaining('BEGIN CERTIFICATE'),
-    });
-  });
-
-  it('names an unknown field', () => {
-    expect(() => ovirtConnectionFromSecret('apiUrl: https://x/ovirt-engine/api\nusername: a\npassword: b\nthumbprint: x\n', 'secret.yaml')).toThrow(/thumbprint/);
-  });
-
-  it('turns spec.source.ovirt.vm into a selector', () => {
-    expect(selectorFromImport({ name: 'web01', cluster: { name: 'prod' } })).toEqual({ name: 'web01', cluster: 'prod' });
-    expect(selectorFromImport({ id: 'v1' })).toEqual({ id: 'v1' });
   });
 });

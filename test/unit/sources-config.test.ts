@@ -42,7 +42,7 @@ describe('sources file', () => {
     file('vc1.password', 'S3cret-vc1\n');
     const sources = await loadSources(path);
     expect(sources.map((s) => [s.name, s.type])).toEqual([['vc1', 'vsphere'], ['rhv', 'ovirt']]);
-    expect(await readPassword(sources[0]!)).toBe('S3cret-vc1');
+    expect(await readPassword(sources[0]!, {})).toBe('S3cret-vc1');
     expect(await readPassword(sources[1]!, { RHV_PASSWORD: 'env-Secret' })).toBe('env-Secret');
     expect(redact('login with S3cret-vc1 failed')).toBe('login with [REDACTED] failed');
   });

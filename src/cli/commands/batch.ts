@@ -1,28 +1,22 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { openDiskSource, openSource } from '../../../adapters/index.js';
 import { conversionJob, toYamlStream } from '../../batch/jobs.js';
 import { loadBatchPlan, type PlannedVm, type ResolvedPlan } from '../../batch/plan.js';
 import { runBatch, type BatchReport } from '../../batch/runner.js';
-import { StateStore } from '../../batch/state.js';
-import { checkVm } from '../../checks/evaluate.js';
+import { StateStore, type VmPhase } from '../../batch/state.js';
 import type { SourceConfig } from '../../config/sources.js';
-import { UsageError } from '../../errors.js';
+import { InterruptedError, UsageError, V2vError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import { DEFAULT_OS_MAP, resolveOs } from '../../mapping/os-map.js';
-import { planVm, type VmPlan } from '../../mapping/resolve.js';
-import type { Mappings } from '../../mapping/resource-mapping.js';
-import type { SourceVm } from '../../model.js';
-import { mappingsFromObjects } from '../../objects/import-job.js';
-import { loadSeedObjects } from '../../objects/seed-objects.js';
-import { convertVm } from '../../pipeline/convert-vm.js';
-import { selectVm, type SourceProvider } from '../../source.js';
-import { PodJobSchema } from '../../worker/job.js';
+import { runConversion } from '../../pipeline/convert-vm.js';
+import { readMappingFile, readOsMapFile, type ConversionJob } from '../../pipeline/job.js';
+import { PodJobSchema } from '../../pipeline/job-file.js';
+import { prepareVm } from '../../pipeline/prepare.js';
+import type { SourcePool } from '../../pipeline/source-pool.js';
+import { vmioProgress, type PipelinePhase } from '../../vmio.js';
 import type { CliContext } from '../context.js';
-import { PIPELINE_DEPS } from '../pipeline-deps.js';
+import { pipelineDeps, withSourcePool } from '../pipeline-deps.js';
 import { humanBytes, renderData, table } from '../output.js';
-import { withStopSignals } from '../signals.js';
 
 interface BatchArgs {
   concurrency?: string;
@@ -34,53 +28,51 @@ interface BatchArgs {
   vddkImage?: string;
   secret?: string;
   namespace?: string;
-  vddkLibdir: string;
+  vddkLibdir?: string;
 }
 
-/** One connection and one inventory per source, shared by every VM of the plan. */
-class Sources {
-  private readonly open = new Map<string, Promise<{ provider: SourceProvider; vms: SourceVm[] }>>();
-  private readonly mappings = new Map<string, Promise<Mappings | undefined>>();
-  constructor(private readonly plan: ResolvedPlan) {}
+/** Each plan entry as the pipeline's job; a file named by many entries is read once. */
+class PlanJobs {
+  private readonly files = new Map<string, Promise<unknown>>();
+  constructor(
+    private readonly plan: ResolvedPlan,
+    private readonly vddkLibDir: string,
+  ) {}
 
   config(name: string): SourceConfig {
     return this.plan.sources.find((s) => s.name === name)!;
   }
 
-  get(name: string): Promise<{ provider: SourceProvider; vms: SourceVm[] }> {
-    let entry = this.open.get(name);
-    if (!entry) {
-      entry = (async () => {
-        const provider = await openSource(this.config(name));
-        return { provider, vms: await provider.listVms() };
-      })();
-      this.open.set(name, entry);
+  async job(vm: PlannedVm, disksDone?: readonly number[]): Promise<ConversionJob> {
+    const source = this.config(vm.source);
+    const mappings = vm.mapping ? await this.once(`mapping:${source.type}:${vm.mapping}`, () => readMappingFile(vm.mapping!, source.type)) : undefined;
+    const osMap = await this.once(`os:${vm.osMap ?? ''}`, () => readOsMapFile(vm.osMap));
+    return {
+      source,
+      vm: vm.ref,
+      ...(mappings ? { mappings } : {}),
+      osMap,
+      targetDir: vm.targetDir,
+      manifest: { ...(vm.targetName ? { name: vm.targetName } : {}), ...(this.plan.targetNamespace ? { namespace: this.plan.targetNamespace } : {}), startVm: vm.startVm },
+      nicNaming: vm.nicNaming,
+      guestConversion: vm.guestConversion,
+      vddk: { libraryDir: this.vddkLibDir },
+      ...(disksDone ? { disksDone } : {}),
+    };
+  }
+
+  private once<T>(key: string, read: () => Promise<T>): Promise<T> {
+    let file = this.files.get(key);
+    if (!file) {
+      file = read();
+      this.files.set(key, file);
     }
-    return entry;
-  }
-
-  mapping(vm: PlannedVm): Promise<Mappings | undefined> {
-    if (!vm.mapping) return Promise.resolve(undefined);
-    const key = `${vm.source}:${vm.mapping}`;
-    let m = this.mappings.get(key);
-    if (!m) {
-      m = loadSeedObjects([vm.mapping]).then((o) => mappingsFromObjects(o, this.config(vm.source).type, vm.mapping!));
-      this.mappings.set(key, m);
-    }
-    return m;
-  }
-
-  async prepare(vm: PlannedVm): Promise<{ source: SourceVm; plan: VmPlan; mapped: boolean }> {
-    const { vms } = await this.get(vm.source);
-    const source = selectVm(vms, vm.ref);
-    const mappings = await this.mapping(vm);
-    return { source, plan: planVm(source, mappings), mapped: mappings !== undefined };
-  }
-
-  async close(): Promise<void> {
-    await Promise.allSettled([...this.open.values()].map(async (e) => (await e).provider.close()));
+    return file as Promise<T>;
   }
 }
+
+/** The batch state's words for the pipeline's phases. */
+const STATE_PHASE: Partial<Record<PipelinePhase, VmPhase>> = { copying: 'copying', converting: 'converting' };
 
 export function renderBatchReport(report: BatchReport): string {
   const rows = report.vms.map((v) => [
@@ -95,19 +87,20 @@ export function renderBatchReport(report: BatchReport): string {
   return `${table(['VM', 'PHASE', 'DURATION', 'COPIED', 'BLOCKED BY', 'ERROR'], rows)}\n${t.succeeded} succeeded, ${t.blocked} blocked, ${t.failed} failed, ${t.pending} pending; ${humanBytes(t.bytesCopied)} copied${report.interrupted ? ' (interrupted: run again to resume)' : ''}\n`;
 }
 
-async function emitJobs(plan: ResolvedPlan, sources: Sources, opts: BatchArgs, log: Logger): Promise<string[]> {
+async function emitJobs(plan: ResolvedPlan, jobs: PlanJobs, sources: SourcePool, opts: BatchArgs, log: Logger): Promise<string[]> {
   if (!opts.outputDir) throw new UsageError('USAGE', '--emit jobs needs --output-dir DIR', { hint: 'v2v batch plan.yaml --emit jobs --output-dir jobs/' });
   const out = resolve(opts.outputDir);
   await mkdir(out, { recursive: true });
   const files: string[] = [];
   for (const vm of plan.vms) {
-    const { source, plan: vmPlan } = await sources.prepare(vm);
-    const config = sources.config(vm.source);
+    const { vm: source, plan: vmPlan } = await prepareVm(await jobs.job(vm), sources);
+    const config = jobs.config(vm.source);
     const name = (vm.targetName ?? source.name).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 50) || 'vm';
     const job = PodJobSchema.parse({
       source: { name: config.name, type: config.type, url: config.url, ...(config.datacenter ? { datacenter: config.datacenter } : {}), ...(config.insecureSkipVerify ? { insecureSkipVerify: true } : {}) },
       vm: source.id,
       ...(vm.mapping ? { mapping: '/etc/v2v/mapping.yaml' } : {}),
+      ...(vm.osMap ? { osMap: '/etc/v2v/os-map.yaml' } : {}),
       ...(vm.targetName ? { targetName: vm.targetName } : {}),
       ...(plan.targetNamespace ?? opts.namespace ? { targetNamespace: plan.targetNamespace ?? opts.namespace } : {}),
       nicNaming: vm.nicNaming,
@@ -151,56 +144,41 @@ export function registerBatch(program: Command, ctx: CliContext): void {
     .option('--vddk-image <image>', 'with --emit jobs: the VDDK init image (vSphere)')
     .option('--secret <name>', 'with --emit jobs: the provider Secret (default <source>-credentials)')
     .option('--namespace <ns>', 'with --emit jobs: the namespace (default: the plan\'s targetNamespace)')
-    .option('--vddk-libdir <dir>', 'VDDK distribution directory (vSphere)', process.env['V2V_VDDK_LIBDIR'] ?? '/opt/vmware-vix-disklib-distrib')
+    .option('--vddk-libdir <dir>', 'VDDK distribution directory (vSphere; default $V2V_VDDK_LIBDIR, else /opt/vmware-vix-disklib-distrib)')
     .action(async (planFile: string, opts: BatchArgs) => {
       const plan = await loadBatchPlan(planFile);
-      const sources = new Sources(plan);
-      try {
+      const jobs = new PlanJobs(plan, opts.vddkLibdir ?? ctx.runtime.vddkLibDir);
+      await withSourcePool(ctx, async (sources) => {
         if (opts.emit === 'jobs') {
-          const files = await emitJobs(plan, sources, opts, ctx.log);
+          const files = await emitJobs(plan, jobs, sources, opts, ctx.log);
           ctx.stdout.write(files.map((f) => `${f}\n`).join(''));
           return;
         }
         const store = await StateStore.load(opts.state ?? `${planFile}.state.json`, plan.hash);
-        const prepared = new Map<string, Awaited<ReturnType<Sources['prepare']>>>();
-        await withStopSignals(ctx, 'the batch state is kept, run again to resume', async (signal) => {
-          const report = await runBatch(plan.vms, {
-            check: async (vm) => {
-              const p = await sources.prepare(vm);
-              prepared.set(vm.key, p);
-              return checkVm(p.source, p.mapped ? p.plan : undefined).concerns;
-            },
+        const report = await runBatch(
+          plan.vms,
+          {
+            check: async (vm) => (await prepareVm(await jobs.job(vm), sources)).check.concerns,
             convert: async (vm, c) => {
-              const p = prepared.get(vm.key) ?? (await sources.prepare(vm));
-              const config = sources.config(vm.source);
-              const { provider } = await sources.get(vm.source);
-              const osinfo = resolveOs(p.source, DEFAULT_OS_MAP)?.osinfo;
-              await convertVm(
-                {
-                  vm: p.source,
-                  plan: p.plan,
-                  dir: vm.targetDir,
-                  manifest: { ...(vm.targetName ? { name: vm.targetName } : {}), ...(plan.targetNamespace ? { namespace: plan.targetNamespace } : {}), startVm: vm.startVm, ...(osinfo ? { osinfo } : {}) },
-                  nicNaming: vm.nicNaming,
-                  convertGuest: vm.guestConversion,
-                  signal: c.signal,
-                  disksDone: c.disksDone,
-                  onDiskDone: c.markDiskDone,
-                  onPhase: (phase, progress) => ctx.log.info({ event: 'phase', vm: vm.key, phase, progress }, `${vm.key}: ${phase}`),
+              const log = ctx.log.child({ vm: vm.key });
+              const outcome = await runConversion(await jobs.job(vm, c.disksDone), { ...pipelineDeps(ctx, sources), log }, {
+                phase: (phase, fraction, message) => {
+                  const named = vmioProgress(phase, fraction);
+                  log.info({ event: 'phase', ...named }, `${vm.key}: ${message}`);
+                  const statePhase = STATE_PHASE[phase];
+                  if (statePhase && fraction === 0) c.markPhase(statePhase, named.progress).catch((e: unknown) => log.warn({ err: e }, 'could not record the phase in the state file'));
                 },
-                {
-                  openDisk: (v, disk) => openDiskSource(config, provider, v, disk, { vddkLibDir: opts.vddkLibdir }),
-                  ...PIPELINE_DEPS,
-                  log: ctx.log.child({ vm: vm.key }),
-                },
-              );
+                diskDone: c.markDiskDone,
+              });
+              if (outcome.status === 'blocked') throw new V2vError('VM_BLOCKED', `${vm.key} no longer passes its checks`, { hint: 'run v2v check on it' });
             },
-          }, store, { concurrency: opts.concurrency ? Number(opts.concurrency) : plan.concurrency, signal });
-          ctx.stdout.write(opts.output === 'json' ? renderData(report, 'json') : renderBatchReport(report));
-          ctx.exitCode = report.exitCode;
-        });
-      } finally {
-        await sources.close();
-      }
+          },
+          store,
+          { concurrency: opts.concurrency ? Number(opts.concurrency) : plan.concurrency, signal: ctx.signal },
+        );
+        ctx.stdout.write(opts.output === 'json' ? renderData(report, 'json') : renderBatchReport(report));
+        if (report.interrupted) throw new InterruptedError(`the batch stopped; ${report.totals.succeeded} VM(s) done, the others resume from the state file ${store.path}`);
+        ctx.exitCode = report.exitCode;
+      });
     });
 }

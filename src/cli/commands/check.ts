@@ -5,6 +5,7 @@ import { buildReport, renderReport, type CheckReport } from '../../checks/report
 import { planVm } from '../../mapping/resolve.js';
 import { ExitCode } from '../../model.js';
 import type { CliContext } from '../context.js';
+import { withSourcePool } from '../pipeline-deps.js';
 import { OUTPUT_FORMATS, renderData, type OutputFormat } from '../output.js';
 import { parseTargetStorageClasses } from '../target-facts.js';
 import { gatherSelection, type Selection, type SelectionArgs } from '../vm-selection.js';
@@ -36,7 +37,7 @@ export function registerCheck(program: Command, ctx: CliContext): void {
     .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
     .action(async (opts: SelectionArgs & { output: OutputFormat; targetStorageClass?: string[] }) => {
       const target = parseTargetStorageClasses(opts.targetStorageClass);
-      const selection = await gatherSelection(opts, ctx.log);
+      const selection = await withSourcePool(ctx, (sources) => gatherSelection(opts, sources));
       const report = evaluateSelection(selection, target);
       ctx.stdout.write(opts.output === 'table' ? renderReport(report) : renderData(report, opts.output));
       ctx.exitCode = report.summary.invalid > 0 ? ExitCode.critical : ExitCode.ok;

@@ -1,19 +1,15 @@
 import { Option, type Command } from 'commander';
-import { openDiskSource, openSource, type DiskReaderOptions } from '../../../adapters/index.js';
-import type { Transport } from '../../../vddk/source.js';
 import { buildReport, renderReport } from '../../checks/report.js';
 import { selectSource } from '../../config/sources.js';
 import { renderProgressLine } from '../../copy/progress.js';
 import { UsageError } from '../../errors.js';
 import { ExitCode } from '../../model.js';
-import { mappingsFromObjects } from '../../objects/import-job.js';
-import { loadSeedObjects } from '../../objects/seed-objects.js';
-import { convertVm } from '../../pipeline/convert-vm.js';
-import { prepareVm } from '../../pipeline/prepare.js';
+import { runConversion } from '../../pipeline/convert-vm.js';
+import { readMappingFile, readOsMapFile, type ConversionJob } from '../../pipeline/job.js';
+import { vmioProgress } from '../../vmio.js';
 import type { CliContext } from '../context.js';
-import { PIPELINE_DEPS } from '../pipeline-deps.js';
+import { pipelineDeps, withSourcePool } from '../pipeline-deps.js';
 import { renderData } from '../output.js';
-import { withStopSignals } from '../signals.js';
 
 interface ConvertArgs {
   sources: string;
@@ -21,6 +17,7 @@ interface ConvertArgs {
   vm: string;
   target: string;
   mapping?: string;
+  osMap?: string;
   nicNaming: 'eth' | 'keep';
   blockDevice?: string[];
   vddkLibdir?: string;
@@ -52,9 +49,10 @@ export function registerConvert(program: Command, ctx: CliContext): void {
     .requiredOption('--vm <ref>', 'VM name, id, or name@cluster')
     .requiredOption('--target <dir>', 'where disk<N>/disk.img and manifests/ are written')
     .option('--mapping <file>', 'a ResourceMapping (network, storage and disk mappings)')
+    .option('--os-map <file>', "an OS map ConfigMap (guestos2common / osinfo2common) in the seed's format")
     .addOption(new Option('--nic-naming <mode>', 'rename NICs to ethN, or keep their names pinned to MACs').choices(['eth', 'keep']).default('eth'))
     .option('--block-device <N=path...>', 'write disk N to this block device instead of <target>/diskN/disk.img')
-    .option('--vddk-libdir <dir>', 'VDDK distribution directory (vSphere)', process.env['V2V_VDDK_LIBDIR'] ?? '/opt/vmware-vix-disklib-distrib')
+    .option('--vddk-libdir <dir>', 'VDDK distribution directory (vSphere; default $V2V_VDDK_LIBDIR, else /opt/vmware-vix-disklib-distrib)')
     .option('--vddk-config <file>', 'VDDK config file passed to VixDiskLib_InitEx')
     .option('--transports <list>', 'VDDK transports in order, e.g. nbdssl:nbd')
     .option('--namespace <ns>', 'namespace of the emitted objects')
@@ -64,71 +62,59 @@ export function registerConvert(program: Command, ctx: CliContext): void {
     .action(async (opts: ConvertArgs) => {
       const blockDevices = parseBlockDevices(opts.blockDevice);
       const config = await selectSource(opts.sources, opts.source);
-      const mappings = opts.mapping ? mappingsFromObjects(await loadSeedObjects([opts.mapping]), config.type, opts.mapping) : undefined;
-      await withStopSignals(ctx, 'copy state is kept, base disks are not half-converted', async (signal) => {
-        const provider = await openSource(config);
-        try {
-          const { vm, plan, check: checked, osinfo } = await prepareVm(provider, opts.vm, mappings);
-          const report = buildReport([{ result: checked, source: config.name }], mappings !== undefined);
-          if (!checked.valid) {
-            // Refused before any byte moves: the seed's "running or paused" failure, named earlier.
-            ctx.stderr.write(renderReport(report));
-            ctx.exitCode = ExitCode.critical;
-            return;
-          }
-          const readerOptions: DiskReaderOptions = {
-            ...(opts.vddkLibdir ? { vddkLibDir: opts.vddkLibdir } : {}),
-            ...(opts.vddkConfig ? { vddkConfig: opts.vddkConfig } : {}),
-            ...(opts.transports ? { transports: opts.transports.split(':') as Transport[] } : {}),
-          };
-          const tty = Boolean((ctx.stderr as NodeJS.WriteStream).isTTY);
-          const result = await convertVm(
-            {
-              vm,
-              plan,
-              dir: opts.target,
-              blockDevices,
-              manifest: {
-                ...(opts.targetName ? { name: opts.targetName } : {}),
-                ...(opts.namespace ? { namespace: opts.namespace } : {}),
-                startVm: Boolean(opts.start),
-                ...(osinfo ? { osinfo } : {}),
-              },
-              nicNaming: opts.nicNaming,
-              signal,
-              onPhase: (phase, progress, message) => ctx.log.info({ event: 'phase', phase, progress, vm: vm.name }, message),
-              onDiskProgress: (index, p) => {
-                if (tty) ctx.stderr.write(`\r${renderProgressLine(p)}\x1b[K${p.phase === 'done' ? '\n' : ''}`);
-                else ctx.log.info({ event: 'progress', diskIndex: index, ...p }, 'copy progress');
-              },
-              onConvertProgress: (e) => ctx.log.info({ event: 'conversion', ...e }, 'conversion progress'),
-            },
-            {
-              openDisk: (v, disk) => openDiskSource(config, provider, v, disk, readerOptions),
-              ...PIPELINE_DEPS,
-              log: ctx.log,
-            },
-          );
-          const summary = {
-            vm: vm.name,
-            skipped: result.skipped,
-            disks: result.disks,
-            os: result.conversion?.os,
-            nics: result.conversion?.nics,
-            manifests: result.manifests,
-            warnings: [...report.vms[0]!.concerns.filter((c) => c.category !== 'Critical').map((c) => `${c.id}: ${c.label}`), ...result.warnings],
-          };
-          if (opts.output === 'json') ctx.stdout.write(renderData(summary, 'json'));
-          else {
-            ctx.stdout.write(result.skipped ? `${vm.name}: already converted in ${opts.target}; nothing to do\n` : `${vm.name}: converted into ${opts.target}\n`);
-            for (const d of result.disks) ctx.stdout.write(`  disk${d.index}: ${d.path}${d.skipped ? ' (already copied)' : ''}\n`);
-            for (const f of result.manifests) ctx.stdout.write(`  manifest: ${f}\n`);
-            for (const w of summary.warnings) ctx.stdout.write(`  warning: ${w}\n`);
-          }
-          ctx.exitCode = ExitCode.ok;
-        } finally {
-          await provider.close();
-        }
-      });
+      const mappings = opts.mapping ? await readMappingFile(opts.mapping, config.type) : undefined;
+      const job: ConversionJob = {
+        source: config,
+        vm: opts.vm,
+        ...(mappings ? { mappings } : {}),
+        osMap: await readOsMapFile(opts.osMap),
+        targetDir: opts.target,
+        blockDevices,
+        manifest: { ...(opts.targetName ? { name: opts.targetName } : {}), ...(opts.namespace ? { namespace: opts.namespace } : {}), startVm: Boolean(opts.start) },
+        nicNaming: opts.nicNaming,
+        guestConversion: true,
+        vddk: {
+          libraryDir: opts.vddkLibdir ?? ctx.runtime.vddkLibDir,
+          ...(opts.vddkConfig ? { configFile: opts.vddkConfig } : {}),
+          ...(opts.transports ? { transports: opts.transports.split(':') } : {}),
+        },
+      };
+      const tty = Boolean((ctx.stderr as NodeJS.WriteStream).isTTY);
+      const outcome = await withSourcePool(ctx, (sources) =>
+        runConversion(job, pipelineDeps(ctx, sources), {
+          phase: (phase, fraction, message) => ctx.log.info({ event: 'phase', ...vmioProgress(phase, fraction), vm: opts.vm }, message),
+          diskProgress: (index, p) => {
+            if (tty) ctx.stderr.write(`\r${renderProgressLine(p)}\x1b[K${p.phase === 'done' ? '\n' : ''}`);
+            else ctx.log.info({ event: 'progress', diskIndex: index, ...p }, 'copy progress');
+          },
+          conversion: (e) => ctx.log.info({ event: 'conversion', ...e }, 'conversion progress'),
+        }),
+      );
+      const { vm, check } = outcome.prepared;
+      const report = buildReport([{ result: check, source: config.name }], mappings !== undefined);
+      if (outcome.status === 'blocked') {
+        // Refused before any byte moves: the seed's "running or paused" failure, named earlier.
+        ctx.stderr.write(renderReport(report));
+        ctx.exitCode = ExitCode.critical;
+        return;
+      }
+      const { result } = outcome;
+      const summary = {
+        vm: vm.name,
+        skipped: result.skipped,
+        disks: result.disks,
+        os: result.conversion?.os,
+        nics: result.conversion?.nics,
+        manifests: result.manifests,
+        warnings: [...report.vms[0]!.concerns.filter((c) => c.category !== 'Critical').map((c) => `${c.id}: ${c.label}`), ...result.warnings],
+      };
+      if (opts.output === 'json') ctx.stdout.write(renderData(summary, 'json'));
+      else {
+        ctx.stdout.write(result.skipped ? `${vm.name}: already converted in ${opts.target}; nothing to do\n` : `${vm.name}: converted into ${opts.target}\n`);
+        for (const d of result.disks) ctx.stdout.write(`  disk${d.index}: ${d.path}${d.skipped ? ' (already copied)' : ''}\n`);
+        for (const f of result.manifests) ctx.stdout.write(`  manifest: ${f}\n`);
+        for (const w of summary.warnings) ctx.stdout.write(`  warning: ${w}\n`);
+      }
+      ctx.exitCode = ExitCode.ok;
     });
 }

@@ -1,9 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { openHttpSource } from '../../../adapters/http/index.js';
-import { openRegistrySource } from '../../../adapters/registry/index.js';
-import { startUploadServer, type UploadEndpoint } from '../../../adapters/upload/index.js';
+import { openHttpSource, openRegistrySource, startUploadServer, type UploadEndpoint } from '../../../adapters/index.js';
 import { extractArchive } from '../../copy/archive.js';
 import { copyDisk, type CopyResult } from '../../copy/engine.js';
 import { formatBytes, parseSize } from '../../copy/errors.js';
@@ -16,7 +14,6 @@ import { ConfigError, UsageError } from '../../errors.js';
 import { ExitCode } from '../../model.js';
 import { registerSecret } from '../../redact.js';
 import type { CliContext } from '../context.js';
-import { withStopSignals } from '../signals.js';
 
 interface ImportOptions {
   url?: string;
@@ -119,7 +116,7 @@ function sizeOf(text: string | undefined): number | undefined {
   }
 }
 
-async function openPlannedSource(p: ImportPlan, opts: ImportOptions, size: number | undefined): Promise<{ source: DiskSource; upload?: UploadEndpoint }> {
+async function openPlannedSource(p: ImportPlan, opts: ImportOptions, size: number | undefined, env: Readonly<NodeJS.ProcessEnv>): Promise<{ source: DiskSource; upload?: UploadEndpoint }> {
   const tls = { ...(p.ca ? { ca: p.ca } : {}), ...(opts.insecureSkipTlsVerify ? { insecureSkipVerify: true } : {}) };
   const creds = { ...(p.username !== undefined ? { username: p.username } : {}), ...(p.password !== undefined ? { password: p.password } : {}) };
   switch (p.source.kind) {
@@ -127,10 +124,10 @@ async function openPlannedSource(p: ImportPlan, opts: ImportOptions, size: numbe
       const url = p.source.url;
       if (url.startsWith('file://') || url.startsWith('/')) return { source: await openLocalFile(url.startsWith('file://') ? new URL(url).pathname : url) };
       if (!/^https?:\/\//.test(url)) throw new UsageError('USAGE', `--url ${url}: use http://, https://, docker:// or file://`, {});
-      return { source: await openHttpSource({ url, ...creds, ...tls }) };
+      return { source: await openHttpSource({ url, ...creds, ...tls, env }) };
     }
     case 'registry':
-      return { source: await openRegistrySource({ url: p.source.url, ...creds, ...tls, insecureRegistries: opts.insecureRegistry ?? [] }) };
+      return { source: await openRegistrySource({ url: p.source.url, ...creds, ...tls, insecureRegistries: opts.insecureRegistry ?? [], env }) };
     case 'upload': {
       if (!opts.uploadTokenFile) throw new UsageError('USAGE', 'an upload needs --upload-token-file FILE (the bearer token clients send)', {});
       const token = (await readFile(opts.uploadTokenFile, 'utf8')).trim();
@@ -170,7 +167,7 @@ export function registerImport(program: Command, ctx: CliContext): void {
     .option('--filesystem-overhead <fraction>', 'share of a Filesystem volume kept free (CDI default 0.055)')
     .option('--stall-timeout <seconds>', 'fail with COPY_STALLED when no data moves this long', '120')
     .option('--scratch-dir <dir>', 'where streamed qcow2/vmdk land before conversion')
-    .option('--state-dir <dir>', 'where Block targets keep their in-progress marker')
+    .option('--state-dir <dir>', 'where Block targets keep their in-progress marker (default $V2V_STATE_DIR, else /var/lib/v2v)')
     .addOption(new Option('-o, --output <format>', 'result format').choices(['text', 'json']).default('text'))
     .action(async (opts: ImportOptions) => {
       const p = await plan(opts);
@@ -181,11 +178,11 @@ export function registerImport(program: Command, ctx: CliContext): void {
       if (p.contentType === 'archive' && p.volumeMode === 'Block') throw new UsageError('USAGE', 'an archive can only be extracted into a Filesystem volume', {});
       const target: TargetSpec =
         p.volumeMode === 'Block'
-          ? { kind: 'block', device: opts.target, ...(opts.stateDir ? { stateDir: opts.stateDir } : {}) }
+          ? { kind: 'block', device: opts.target, stateDir: opts.stateDir ?? ctx.runtime.stateDir }
           : { kind: 'filesystem', dir: opts.target, ...(size !== undefined ? { size } : {}), ...(overhead !== undefined ? { filesystemOverhead: overhead } : {}), ...(p.preallocation ? { preallocation: true } : {}) };
 
-      await withStopSignals(ctx, 'the copy state is kept, run the same command again to resume', async (signal) => {
-        const { source, upload } = await openPlannedSource(p, opts, size);
+      const { signal } = ctx;
+        const { source, upload } = await openPlannedSource(p, opts, size, ctx.runtime.env);
         if (upload) ctx.log.info({ url: upload.url }, 'waiting for an upload');
         const tty = Boolean((ctx.stderr as NodeJS.WriteStream).isTTY);
         const onProgress = (pr: CopyProgress) => {
@@ -203,7 +200,7 @@ export function registerImport(program: Command, ctx: CliContext): void {
               result = await copyDisk({
                 source,
                 target,
-                signal: signal,
+                signal,
                 onProgress,
                 progressIntervalMs: tty ? 250 : 2000,
                 stallTimeoutMs: Number(opts.stallTimeout) * 1000,
@@ -228,6 +225,5 @@ export function registerImport(program: Command, ctx: CliContext): void {
         } finally {
           await upload?.close();
         }
-      });
     });
 }

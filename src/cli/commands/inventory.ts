@@ -1,9 +1,9 @@
 import { Option, type Command } from 'commander';
-import { openSource } from '../../../adapters/index.js';
 import { selectSource } from '../../config/sources.js';
 import { ExitCode } from '../../model.js';
 import { OUTPUT_FORMATS, inventoryTable, renderData, type OutputFormat } from '../output.js';
 import type { CliContext } from '../context.js';
+import { withSourcePool } from '../pipeline-deps.js';
 
 export function registerInventory(program: Command, ctx: CliContext): void {
   program
@@ -14,15 +14,8 @@ export function registerInventory(program: Command, ctx: CliContext): void {
     .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
     .action(async (opts: { sources: string; source: string; output: OutputFormat }) => {
       const config = await selectSource(opts.sources, opts.source);
-      const source = await openSource(config);
-      try {
-        const started = performance.now();
-        const vms = await source.listVms();
-        ctx.log.info({ source: source.name, vms: vms.length, roundTrips: source.stats().roundTrips, ms: Math.round(performance.now() - started) }, 'inventory read');
-        ctx.stdout.write(opts.output === 'table' ? inventoryTable(vms) : renderData({ vms }, opts.output));
-      } finally {
-        await source.close();
-      }
+      const vms = await withSourcePool(ctx, (sources) => sources.inventory(config));
+      ctx.stdout.write(opts.output === 'table' ? inventoryTable(vms) : renderData({ vms }, opts.output));
       ctx.exitCode = ExitCode.ok;
     });
 }

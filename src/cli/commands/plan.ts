@@ -11,6 +11,7 @@ import { buildVirtualMachine, type CopyMode } from '../../manifests/virtual-mach
 import type { VirtualMachine } from '../../manifests/types.js';
 import { ExitCode } from '../../model.js';
 import type { CliContext } from '../context.js';
+import { withSourcePool } from '../pipeline-deps.js';
 import type { Selection, SelectedVm } from '../vm-selection.js';
 import { gatherSelection, type SelectionArgs } from '../vm-selection.js';
 import { addSelectionOptions } from './check.js';
@@ -88,7 +89,7 @@ export function registerPlan(program: Command, ctx: CliContext): void {
     .option('--filesystem-overhead <spec...>', 'filesystem overhead: FRACTION, or CLASS=FRACTION (default 0.055)')
     .action(async (opts: PlanArgs) => {
       parseOverheads(opts.filesystemOverhead);
-      const selection = await gatherSelection(opts, ctx.log);
+      const selection = await withSourcePool(ctx, (sources) => gatherSelection(opts, sources));
       const planned = planSelection(selection, opts);
       for (const p of planned) {
         for (const w of p.warnings) ctx.stderr.write(`warning ${p.name}: ${w}\n`);

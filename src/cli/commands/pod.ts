@@ -1,12 +1,8 @@
 import type { Command } from 'commander';
-import { openDiskSource, openSource } from '../../../adapters/index.js';
-import { mappingsFromObjects } from '../../objects/import-job.js';
-import { loadSeedObjects } from '../../objects/seed-objects.js';
-import { DEFAULT_POD_PATHS, loadPodJob, podSourceConfig } from '../../worker/job.js';
+import { conversionJobFromPodJob, DEFAULT_POD_PATHS, loadPodJob, type PodPaths } from '../../pipeline/job-file.js';
 import { runPod } from '../../worker/pod.js';
 import type { CliContext } from '../context.js';
-import { PIPELINE_DEPS } from '../pipeline-deps.js';
-import { withStopSignals } from '../signals.js';
+import { pipelineDeps, withSourcePool } from '../pipeline-deps.js';
 
 interface PodArgs {
   job: string;
@@ -32,19 +28,14 @@ export function registerPod(program: Command, ctx: CliContext): void {
     .option('--results-port <port>', 'results API port (/status, /vm, /inspection, /warnings, /healthz)', '8080')
     .option('--linger <seconds>', 'after success, keep serving results this long or until SIGTERM', '0')
     .action(async (opts: PodArgs) => {
-      const job = await loadPodJob(opts.job);
-      const config = await podSourceConfig(job, opts.secretDir);
-      ctx.exitCode = await withStopSignals(ctx, 'copy state kept, base disks never half-converted', (signal) =>
+      const paths: PodPaths = { job: opts.job, secretDir: opts.secretDir, disksDir: opts.disksDir, blockPrefix: opts.blockPrefix, terminationLog: opts.terminationLog };
+      ctx.exitCode = await withSourcePool(ctx, (sources) =>
         runPod({
-          job,
-          paths: { job: opts.job, secretDir: opts.secretDir, disksDir: opts.disksDir, blockPrefix: opts.blockPrefix, terminationLog: opts.terminationLog },
+          loadJob: async () => conversionJobFromPodJob(await loadPodJob(paths.job), paths),
+          paths,
           ports: { metrics: Number(opts.metricsPort), results: Number(opts.resultsPort) },
-          openProvider: () => openSource(config),
-          openDisk: (provider, vm, disk) => openDiskSource(config, provider, vm, disk, { vddkLibDir: job.vddkLibDir }),
-          loadMappings: async () => (job.mapping ? mappingsFromObjects(await loadSeedObjects([job.mapping]), config.type, job.mapping) : undefined),
-          deps: PIPELINE_DEPS,
+          deps: pipelineDeps(ctx, sources),
           log: ctx.log,
-          signal,
           lingerMs: Number(opts.linger) * 1000,
         }),
       );

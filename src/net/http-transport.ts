@@ -2,11 +2,11 @@
 // honours the CA and the proxy environment, and the mapping of transport and
 // status failures to the foundation's source error codes.
 import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
-import { SourceError } from '../../src/errors.js';
-import { fetchPresentedCertificate, classifyTransportError, makeAgent, type TlsOptions } from '../../src/net/tls.js';
-import { redactUrl } from '../../src/redact.js';
+import { SourceError } from '../errors.js';
+import { fetchPresentedCertificate, classifyTransportError, makeAgent, type TlsOptions } from './tls.js';
+import { redactUrl } from '../redact.js';
 
-function proxyConfigured(env: NodeJS.ProcessEnv): boolean {
+function proxyConfigured(env: Readonly<NodeJS.ProcessEnv>): boolean {
   return Boolean(env['HTTPS_PROXY'] || env['https_proxy'] || env['HTTP_PROXY'] || env['http_proxy']);
 }
 
@@ -15,7 +15,7 @@ function proxyConfigured(env: NodeJS.ProcessEnv): boolean {
  * routes requests through the proxy and honours NO_PROXY; the CA applies to
  * the origin either way.
  */
-export function makeDispatcher(tls: TlsOptions, env: NodeJS.ProcessEnv = process.env): Dispatcher {
+export function makeDispatcher(tls: TlsOptions, env: Readonly<NodeJS.ProcessEnv> = {}): Dispatcher {
   if (!proxyConfigured(env)) return makeAgent(tls, { requestMs: 300_000 });
   const connect = { ...(tls.ca ? { ca: tls.ca } : {}), rejectUnauthorized: !tls.insecureSkipVerify, timeout: 15_000 };
   return new EnvHttpProxyAgent({

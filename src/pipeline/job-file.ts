@@ -5,6 +5,8 @@ import { z } from 'zod';
 import type { SourceConfig } from '../config/sources.js';
 import { loadYamlFile } from '../config/yaml-file.js';
 import { ConfigError } from '../errors.js';
+import { DEFAULT_VDDK_LIBDIR } from '../runtime.js';
+import { readMappingFile, readOsMapFile, type ConversionJob } from './job.js';
 
 /**
  * The conversion pod's job file (`/etc/v2v/job.yaml`, SPEC §4.5). Credentials
@@ -21,13 +23,14 @@ export const PodJobSchema = z.strictObject({
   }),
   vm: z.string().min(1).describe('VM name, id or name@cluster'),
   mapping: z.string().min(1).optional().describe('path of a ResourceMapping (e.g. a mounted ConfigMap)'),
+  osMap: z.string().min(1).optional().describe("path of an OS map ConfigMap (guestos2common / osinfo2common) in the seed's format"),
   targetName: z.string().min(1).optional(),
   targetNamespace: z.string().min(1).optional(),
   nicNaming: z.enum(['eth', 'keep']).default('eth'),
   startVm: z.boolean().default(false),
   /** Disks in source order; default: every /mnt/disks/disk<N> and /dev/block<N> found. */
   disks: z.array(z.strictObject({ volumeMode: z.enum(['Filesystem', 'Block']) })).optional(),
-  vddkLibDir: z.string().min(1).default('/opt/vmware-vix-disklib-distrib'),
+  vddkLibDir: z.string().min(1).default(DEFAULT_VDDK_LIBDIR),
 });
 
 export type PodJob = z.output<typeof PodJobSchema>;
@@ -72,5 +75,27 @@ export async function podSourceConfig(job: PodJob, secretDir: string): Promise<S
     ...(thumbprint ? { thumbprint } : {}),
     ...(job.source.datacenter ? { datacenter: job.source.datacenter } : {}),
     baseDir: secretDir,
+  };
+}
+
+/** How long the pod waits for a Block volume to appear: the kubelet attaches it. */
+const BLOCK_DEVICE_WAIT_MS = 300_000;
+
+/** The pod's job file, its mounted Secret and its volumes as the pipeline's job. */
+export async function conversionJobFromPodJob(job: PodJob, paths: PodPaths): Promise<ConversionJob> {
+  const source = await podSourceConfig(job, paths.secretDir);
+  const mappings = job.mapping ? await readMappingFile(job.mapping, source.type) : undefined;
+  return {
+    source,
+    vm: job.vm,
+    ...(mappings ? { mappings } : {}),
+    osMap: await readOsMapFile(job.osMap),
+    targetDir: paths.disksDir,
+    ...(job.disks ? { blockDevices: job.disks.map((d, i) => (d.volumeMode === 'Block' ? `${paths.blockPrefix}${i}` : undefined)) } : {}),
+    blockDeviceWaitMs: BLOCK_DEVICE_WAIT_MS,
+    manifest: { ...(job.targetName ? { name: job.targetName } : {}), ...(job.targetNamespace ? { namespace: job.targetNamespace } : {}), startVm: job.startVm },
+    nicNaming: job.nicNaming,
+    guestConversion: true,
+    vddk: { libraryDir: job.vddkLibDir },
   };
 }

@@ -1,0 +1,135 @@
+// vm-import-operator's vocabulary, in one place, so dashboards and controllers
+// built for it read the pod, the batch report and the check report unchanged
+// (reference: kubevirt/vm-import-operator virtualmachineimport_controller.go).
+// The pipeline speaks in neutral (phase, fraction) events; this module names them.
+import type { Finding, VmCheckResult } from './checks/evaluate.js';
+
+export type ConditionType = 'Valid' | 'MappingRulesVerified' | 'Processing' | 'Succeeded';
+
+export type ProcessingReason = 'Pending' | 'CreatingTargetVM' | 'CopyingDisks' | 'ConvertingGuest' | 'ProcessingCompleted' | 'ProcessingFailed';
+export type SucceededReason = 'ValidationFailed' | 'DataVolumeCreationFailed' | 'GuestConversionFailed' | 'VMNotFound' | 'VMCreationFailed' | 'VirtualMachineReady';
+
+export interface Condition {
+  type: ConditionType;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+}
+
+/** The phases of one conversion, in order. */
+export type Phase = 'Pending' | 'Validating' | 'CreatingTargetVM' | 'CopyingDisks' | 'ConvertingGuest' | 'RenamingNics' | 'WritingManifests' | 'Succeeded' | 'Failed' | 'Interrupted';
+
+export const PHASES: Phase[] = ['Pending', 'Validating', 'CreatingTargetVM', 'CopyingDisks', 'ConvertingGuest', 'RenamingNics', 'WritingManifests', 'Succeeded', 'Failed', 'Interrupted'];
+
+/**
+ * The `vmimport.v2v.kubevirt.io/progress` value: 0 start, 5 creating the VM,
+ * 10 + 65 % of the disk copy, 70 converting, 90 finishing, 100 done.
+ */
+export function importProgress(phase: Phase, diskFraction = 0): number {
+  switch (phase) {
+    case 'Pending':
+    case 'Validating':
+      return 0;
+    case 'CreatingTargetVM':
+      return 5;
+    case 'CopyingDisks':
+      return Math.min(75, Math.floor(10 + Math.max(0, Math.min(1, diskFraction)) * 65));
+    case 'ConvertingGuest':
+    case 'RenamingNics':
+      return 70;
+    case 'WritingManifests':
+      return 90;
+    case 'Succeeded':
+      return 100;
+    case 'Failed':
+    case 'Interrupted':
+      return 0;
+  }
+}
+
+export function processingCondition(phase: Phase, message: string, now = new Date()): Condition {
+  const at = now.toISOString();
+  const reason: ProcessingReason =
+    phase === 'CopyingDisks' ? 'CopyingDisks'
+    : phase === 'ConvertingGuest' || phase === 'RenamingNics' ? 'ConvertingGuest'
+    : phase === 'CreatingTargetVM' || phase === 'WritingManifests' ? 'CreatingTargetVM'
+    : phase === 'Succeeded' ? 'ProcessingCompleted'
+    : phase === 'Failed' ? 'ProcessingFailed'
+    : 'Pending';
+  const status = phase === 'Succeeded' || phase === 'Failed' ? 'False' : 'True';
+  return { type: 'Processing', status, reason, message, lastTransitionTime: at };
+}
+
+export function succeededCondition(outcome: { ok: true } | { ok: false; reason: SucceededReason }, message: string, now = new Date()): Condition {
+  return {
+    type: 'Succeeded',
+    status: outcome.ok ? 'True' : 'False',
+    reason: outcome.ok ? 'VirtualMachineReady' : outcome.reason,
+    message,
+    lastTransitionTime: now.toISOString(),
+  };
+}
+
+/** What the pipeline says it is doing, in its own words; `vmioPhase` names it for VMIO readers. */
+export type PipelinePhase = 'validating' | 'copying' | 'converting' | 'writing-manifests' | 'done';
+
+export function vmioPhase(phase: PipelinePhase): Phase {
+  switch (phase) {
+    case 'validating':
+      return 'Validating';
+    case 'copying':
+      return 'CopyingDisks';
+    case 'converting':
+      return 'ConvertingGuest';
+    case 'writing-manifests':
+      return 'WritingManifests';
+    case 'done':
+      return 'Succeeded';
+  }
+}
+
+/** A pipeline event as VMIO's phase and `progress` annotation value. */
+export function vmioProgress(phase: PipelinePhase, fraction: number): { phase: Phase; progress: number } {
+  const named = vmioPhase(phase);
+  return { phase: named, progress: importProgress(named, fraction) };
+}
+
+// The check result as vm-import-operator's `Valid` and `MappingRulesVerified`
+// conditions (reference §2.2, §B.4): mapping completeness goes to Valid, the VM
+// rules to MappingRulesVerified. Critical blocks (status False), Warning is
+// reported with status True, Information is log-only (not in the message).
+
+export interface ValidationCondition {
+  type: 'Valid' | 'MappingRulesVerified';
+  status: 'True' | 'False';
+  reason: string;
+  message: string;
+}
+
+function isMappingConcern(c: Finding): boolean {
+  return c.id.startsWith('mapping.');
+}
+
+function join(concerns: Finding[]): string {
+  return concerns.flatMap((c) => c.findings).join(', ');
+}
+
+export function importConditions(result: VmCheckResult): ValidationCondition[] {
+  const mapping = result.concerns.filter(isMappingConcern);
+  const rules = result.concerns.filter((c) => !isMappingConcern(c));
+  const blockingMapping = mapping.filter((c) => c.category === 'Critical');
+  const valid: ValidationCondition =
+    blockingMapping.length > 0
+      ? { type: 'Valid', status: 'False', reason: 'IncompleteMappingRules', message: join(blockingMapping) }
+      : { type: 'Valid', status: 'True', reason: 'ValidationCompleted', message: 'Validation completed successfully' };
+  const blocking = rules.filter((c) => c.category === 'Critical');
+  const warnings = rules.filter((c) => c.category === 'Warning');
+  const verified: ValidationCondition =
+    blocking.length > 0
+      ? { type: 'MappingRulesVerified', status: 'False', reason: 'MappingRulesVerificationFailed', message: join([...blocking, ...warnings]) }
+      : warnings.length > 0
+        ? { type: 'MappingRulesVerified', status: 'True', reason: 'MappingRulesVerificationReportedWarnings', message: join(warnings) }
+        : { type: 'MappingRulesVerified', status: 'True', reason: 'MappingRulesVerificationCompleted', message: 'All mapping rules checks passed' };
+  return [valid, verified];
+}
