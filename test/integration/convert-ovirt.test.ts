@@ -8,31 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GUEST_NICS, guestImages } from '../guest/guest.js';
 import { runCli } from '../helpers/cli.js';
 import { validateObject } from '../helpers/openapi.js';
+import { OVIRT_VM_MAPPING } from '../helpers/ovirt.js';
 import { buildVm, defaultInventory, uid } from '../peers/ovirt/fixtures.js';
 import { startOvirtFake, type OvirtFake } from '../peers/ovirt/server.js';
 
 const LIBGUESTFS = { LIBGUESTFS_BACKEND: 'direct', LIBGUESTFS_BACKEND_SETTINGS: 'force_tcg' };
 const GUEST_DISK = uid('disk:debian-guest');
-
-const MAPPING = `apiVersion: v2v.kubevirt.io/v1alpha1
-kind: ResourceMapping
-metadata:
-  name: rhv
-  namespace: default
-spec:
-  ovirt:
-    networkMappings:
-      - source:
-          name: vm-net/vm-net
-        target:
-          name: pod
-        type: pod
-    storageMappings:
-      - source:
-          name: data
-        target:
-          name: standard
-`;
 
 // The oVirt path: the fake engine lists the VM, imageio serves the Debian
 // guest disk (a real sparse file), real virt-v2v converts it.
@@ -60,7 +41,7 @@ describe('v2v convert from the oVirt fake through imageio, end to end', () => {
     sources = await fake.sourcesFile();
     work = await mkdtemp(join(tmpdir(), 'v2v-convert-ovirt-'));
     mapping = join(work, 'mapping.yaml');
-    await writeFile(mapping, MAPPING);
+    await writeFile(mapping, OVIRT_VM_MAPPING);
   });
   afterAll(async () => fake?.stop());
 
