@@ -323,7 +323,11 @@ export class VixDiskLib {
   acquire(options: { libDir: string; configFile?: string }): void {
     if (this.initializedWith) {
       if (this.initializedWith.configFile !== options.configFile) {
-        throw new VixDiskLibError('VixDiskLib_InitEx', VixErrorCodes.VIX_E_INVALID_ARG, `already initialized with config file ${this.initializedWith.configFile ?? '(none)'}; one VDDK configuration per process`);
+        throw new VixDiskLibError(
+          'VixDiskLib_InitEx',
+          VixErrorCodes.VIX_E_INVALID_ARG,
+          `already initialized with config file ${this.initializedWith.configFile ?? '(none)'}; one VDDK configuration per process`,
+        );
       }
     } else {
       // 6.5 is the API level every VDDK from 6.5 to 8 accepts (nbdkit asks for the same). Log callbacks
@@ -490,7 +494,10 @@ export class VixDiskLib {
       const count = koffi.decode(list, 'uint32_t') as number;
       if (count === 0) return [];
       // blocks[] follows numBlocks at the struct's 8-byte alignment.
-      const blocks = koffi.decode(list, koffi.offsetof(koffi.struct({ n: 'uint32_t', b: BlockType }), 'b'), BlockType, count) as { offset: number | bigint; length: number | bigint }[];
+      const blocks = koffi.decode(list, koffi.offsetof(koffi.struct({ n: 'uint32_t', b: BlockType }), 'b'), BlockType, count) as {
+        offset: number | bigint;
+        length: number | bigint;
+      }[];
       return blocks.map((b) => ({ offset: Number(b.offset), length: Number(b.length) }));
     } finally {
       this.fns.FreeBlockList(list);
@@ -514,7 +521,7 @@ const preloaded = new Map<string, LibraryHandle>();
 /** Loads every other shared object of `dir`, in rounds until no more load (one may need another). */
 function preloadDependencies(dir: string, except: string): void {
   let pending = readdirSync(dir).filter((f) => /\.so(\.\d+)*$/.test(f) && !f.startsWith('libvixDiskLib.so') && f !== except && !preloaded.has(join(dir, f)));
-  for (let progress = true; progress && pending.length > 0; ) {
+  for (let progress = true; progress && pending.length > 0;) {
     progress = false;
     const failed: string[] = [];
     for (const file of pending) {

@@ -4,7 +4,20 @@ import { redact } from './redact.js';
 
 export type { Logger } from 'pino';
 
-const REDACT_PATHS = ['password', '*.password', 'secretKey', '*.secretKey', 'accessKeyId', '*.accessKeyId', 'token', '*.token', 'authorization', '*.authorization', 'headers.cookie', 'cookie'];
+const REDACT_PATHS = [
+  'password',
+  '*.password',
+  'secretKey',
+  '*.secretKey',
+  'accessKeyId',
+  '*.accessKeyId',
+  'token',
+  '*.token',
+  'authorization',
+  '*.authorization',
+  'headers.cookie',
+  'cookie',
+];
 
 /** A line-per-event human rendering of pino's JSON for terminals. */
 function humanStream(out: NodeJS.WritableStream): Writable {

@@ -40,9 +40,7 @@ function describeVm(vm: SourceVm): string {
  * matches more than one VM is an error, never a guess.
  */
 export function selectVm(vms: SourceVm[], ref: string): SourceVm {
-  const byId = vms.filter(
-    (vm) => vm.id === ref || (vm.source.type === 'vsphere' && (vm.source.instanceUuid === ref || vm.source.uuid === ref)),
-  );
+  const byId = vms.filter((vm) => vm.id === ref || (vm.source.type === 'vsphere' && (vm.source.instanceUuid === ref || vm.source.uuid === ref)));
   if (byId.length === 1) return byId[0]!;
   let matches = vms.filter((vm) => vm.name === ref);
   const at = ref.lastIndexOf('@');

@@ -18,9 +18,21 @@ export interface Condition {
 }
 
 /** The phases of one conversion, in order. */
-export type Phase = 'Pending' | 'Validating' | 'CreatingTargetVM' | 'CopyingDisks' | 'ConvertingGuest' | 'RenamingNics' | 'WritingManifests' | 'Succeeded' | 'Failed' | 'Interrupted';
+export type Phase =
+  'Pending' | 'Validating' | 'CreatingTargetVM' | 'CopyingDisks' | 'ConvertingGuest' | 'RenamingNics' | 'WritingManifests' | 'Succeeded' | 'Failed' | 'Interrupted';
 
-export const PHASES: Phase[] = ['Pending', 'Validating', 'CreatingTargetVM', 'CopyingDisks', 'ConvertingGuest', 'RenamingNics', 'WritingManifests', 'Succeeded', 'Failed', 'Interrupted'];
+export const PHASES: Phase[] = [
+  'Pending',
+  'Validating',
+  'CreatingTargetVM',
+  'CopyingDisks',
+  'ConvertingGuest',
+  'RenamingNics',
+  'WritingManifests',
+  'Succeeded',
+  'Failed',
+  'Interrupted',
+];
 
 /**
  * The `vmimport.v2v.kubevirt.io/progress` value: 0 start, 5 creating the VM,
@@ -51,12 +63,17 @@ export function importProgress(phase: Phase, diskFraction = 0): number {
 export function processingCondition(phase: Phase, message: string, now = new Date()): Condition {
   const at = now.toISOString();
   const reason: ProcessingReason =
-    phase === 'CopyingDisks' ? 'CopyingDisks'
-    : phase === 'ConvertingGuest' || phase === 'RenamingNics' ? 'ConvertingGuest'
-    : phase === 'CreatingTargetVM' || phase === 'WritingManifests' ? 'CreatingTargetVM'
-    : phase === 'Succeeded' ? 'ProcessingCompleted'
-    : phase === 'Failed' ? 'ProcessingFailed'
-    : 'Pending';
+    phase === 'CopyingDisks'
+      ? 'CopyingDisks'
+      : phase === 'ConvertingGuest' || phase === 'RenamingNics'
+        ? 'ConvertingGuest'
+        : phase === 'CreatingTargetVM' || phase === 'WritingManifests'
+          ? 'CreatingTargetVM'
+          : phase === 'Succeeded'
+            ? 'ProcessingCompleted'
+            : phase === 'Failed'
+              ? 'ProcessingFailed'
+              : 'Pending';
   const status = phase === 'Succeeded' || phase === 'Failed' ? 'False' : 'True';
   return { type: 'Processing', status, reason, message, lastTransitionTime: at };
 }

@@ -51,7 +51,9 @@ export async function vddkOptionsFromSource(
       thumbprint = await verifiedThumbprint(url.hostname, port, ca);
     } catch (cause) {
       throw new VddkError('SOURCE_TLS_UNTRUSTED', `cannot verify the certificate of ${url.hostname}:${port} to take its thumbprint for VDDK`, {
-        hint: presented ? `the server presents ${presented}; set thumbprint: "${presented}" in the sources file if you trust it, or fix caFile` : 'set `thumbprint` in the sources file, or fix caFile',
+        hint: presented
+          ? `the server presents ${presented}; set thumbprint: "${presented}" in the sources file if you trust it, or fix caFile`
+          : 'set `thumbprint` in the sources file, or fix caFile',
         cause,
       });
     }

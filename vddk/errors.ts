@@ -29,7 +29,9 @@ export type VddkStep = 'connect' | 'open' | 'read' | 'extents' | 'close';
 export function fromVixError(e: unknown, step: VddkStep, context: { server: string; vm: string; disk?: string; presentedThumbprint?: string }): VddkError {
   if (e instanceof VddkError) return e;
   if (!(e instanceof VixDiskLibError)) {
-    return new VddkError(`VDDK_${step.toUpperCase()}_FAILED`, `VDDK ${step} failed for ${context.vm} on ${context.server}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    return new VddkError(`VDDK_${step.toUpperCase()}_FAILED`, `VDDK ${step} failed for ${context.vm} on ${context.server}: ${e instanceof Error ? e.message : String(e)}`, {
+      cause: e,
+    });
   }
   const details = { vixError: e.code, vixErrorName: e.codeName, call: e.call };
   if (TLS.has(e.code) || /thumbprint/i.test(e.text)) {
@@ -56,10 +58,18 @@ export function fromVixError(e: unknown, step: VddkStep, context: { server: stri
     });
   }
   if (e.code === VixErrorCodes.VIX_E_SNAPSHOT_NOTFOUND) {
-    return new VddkError('VDDK_SNAPSHOT_NOT_FOUND', `the snapshot of ${context.vm} is gone: ${e.message}`, { hint: 'take the snapshot again, or drop the snapshot moref', cause: e, details });
+    return new VddkError('VDDK_SNAPSHOT_NOT_FOUND', `the snapshot of ${context.vm} is gone: ${e.message}`, {
+      hint: 'take the snapshot again, or drop the snapshot moref',
+      cause: e,
+      details,
+    });
   }
   if (e.code === VixErrorCodes.VIX_E_VM_NOT_FOUND) {
-    return new VddkError('VM_NOT_FOUND', `VDDK found no VM ${context.vm} on ${context.server}: ${e.message}`, { hint: 'run `v2v inventory` to see the VMs of this source', cause: e, details });
+    return new VddkError('VM_NOT_FOUND', `VDDK found no VM ${context.vm} on ${context.server}: ${e.message}`, {
+      hint: 'run `v2v inventory` to see the VMs of this source',
+      cause: e,
+      details,
+    });
   }
   if (step === 'open' && (e.code === VixErrorCodes.VIX_E_FILE_NOT_FOUND || e.code === VixErrorCodes.VIX_E_OBJECT_NOT_FOUND)) {
     return new VddkError('VDDK_DISK_NOT_FOUND', `disk ${context.disk ?? '?'} of ${context.vm} not found: ${e.message}`, {
@@ -68,9 +78,13 @@ export function fromVixError(e: unknown, step: VddkStep, context: { server: stri
       details,
     });
   }
-  return new VddkError(`VDDK_${step.toUpperCase()}_FAILED`, `VDDK ${step} failed for ${context.vm}${context.disk ? ` disk ${context.disk}` : ''} on ${context.server}: ${e.message}`, {
-    hint: 'see the VixError name; VDDK logs (vixDiskLib.log) have the detail',
-    cause: e,
-    details,
-  });
+  return new VddkError(
+    `VDDK_${step.toUpperCase()}_FAILED`,
+    `VDDK ${step} failed for ${context.vm}${context.disk ? ` disk ${context.disk}` : ''} on ${context.server}: ${e.message}`,
+    {
+      hint: 'see the VixError name; VDDK logs (vixDiskLib.log) have the detail',
+      cause: e,
+      details,
+    },
+  );
 }

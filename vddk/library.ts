@@ -30,7 +30,7 @@ export function locateVddk(dir: string = DEFAULT_VDDK_DIR): LocatedVddk {
   const found = libraryCandidates(dir).find((p) => existsSync(p));
   if (!found) {
     throw new VddkError('VDDK_MISSING', `no libvixDiskLib.so.{8,7,6} under ${dir} (looked in ${dir}/lib64 and ${dir})`, {
-      hint: 'build the VDDK init image (vddk/Dockerfile) from VMware\'s vmware-vix-disklib-distrib and mount it at /opt/vmware-vix-disklib-distrib',
+      hint: "build the VDDK init image (vddk/Dockerfile) from VMware's vmware-vix-disklib-distrib and mount it at /opt/vmware-vix-disklib-distrib",
       details: { dir, candidates: libraryCandidates(dir) },
     });
   }
@@ -47,7 +47,7 @@ export function locateVddk(dir: string = DEFAULT_VDDK_DIR): LocatedVddk {
 /** What `file -E` would say, reduced to the one answer that matters. */
 function elfKind(path: string): 'shared-object' | string {
   const header = Buffer.alloc(20);
-  let n = 0;
+  let n: number;
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');

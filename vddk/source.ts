@@ -5,16 +5,7 @@
 import type { Disk, SourceVm } from '../src/model.js';
 import type { Extent, RandomAccessSource } from '../src/copy/source.js';
 import { registerSecret } from '../src/redact.js';
-import {
-  MAX_CHUNKS_PER_QUERY,
-  MIN_CHUNK_SECTORS,
-  OpenFlags,
-  SECTOR_SIZE,
-  type Credentials,
-  type VixConnection,
-  type VixDiskLib,
-  type VixHandle,
-} from '../native/vixdisklib.js';
+import { MAX_CHUNKS_PER_QUERY, MIN_CHUNK_SECTORS, OpenFlags, SECTOR_SIZE, type Credentials, type VixConnection, type VixDiskLib, type VixHandle } from '../native/vixdisklib.js';
 import { VddkError, fromVixError } from './errors.js';
 import { DEFAULT_VDDK_DIR, checkVddkConfig, loadVddk } from './library.js';
 
@@ -132,7 +123,8 @@ export class VddkSource implements RandomAccessSource {
     assertReadable(vm, options.snapshotMoref);
     const moref = vm.source.type === 'vsphere' ? vm.source.moref : vm.id;
     const diskPath = typeof options.disk === 'string' ? options.disk : options.disk.file;
-    if (!diskPath) throw new VddkError('VDDK_DISK_NOT_FOUND', `a disk of ${vm.name} has no backing file`, { hint: 'RDM and vVol disks without a file cannot be read through VDDK' });
+    if (!diskPath)
+      throw new VddkError('VDDK_DISK_NOT_FOUND', `a disk of ${vm.name} has no backing file`, { hint: 'RDM and vVol disks without a file cannot be read through VDDK' });
     const readSize = options.readSize ?? 4 * MiB;
     if (readSize < MiB || readSize > 4 * MiB || readSize % SECTOR_SIZE !== 0) {
       throw new VddkError('VDDK_OPTION_INVALID', `read size ${readSize} is outside 1–4 MiB (whole sectors)`);
@@ -141,7 +133,12 @@ export class VddkSource implements RandomAccessSource {
     if (options.credentials.type === 'uid') registerSecret(options.credentials.password);
     else registerSecret(options.credentials.cookie);
     if (options.configFile) await checkVddkConfig(options.configFile);
-    const context = { server: options.server, vm: `${vm.name} (${moref})`, disk: diskPath, ...(options.presentedThumbprint ? { presentedThumbprint: options.presentedThumbprint } : {}) };
+    const context = {
+      server: options.server,
+      vm: `${vm.name} (${moref})`,
+      disk: diskPath,
+      ...(options.presentedThumbprint ? { presentedThumbprint: options.presentedThumbprint } : {}),
+    };
 
     const dir = options.libraryDir ?? DEFAULT_VDDK_DIR;
     const { lib } = loadVddk(dir);
@@ -184,18 +181,7 @@ export class VddkSource implements RandomAccessSource {
       const io = options.io ?? (transport === 'hotadd' || transport === 'san' ? 'async' : 'handles');
       if (io === 'handles') while (handles.length < readsInFlight) await openOne();
       const info = lib.getInfo(first);
-      return new VddkSource(
-        lib,
-        connection,
-        handles,
-        info.capacitySectors * SECTOR_SIZE,
-        transport,
-        io,
-        context,
-        readSize,
-        readsInFlight,
-        Math.max(1, options.readAttempts ?? 3),
-      );
+      return new VddkSource(lib, connection, handles, info.capacitySectors * SECTOR_SIZE, transport, io, context, readSize, readsInFlight, Math.max(1, options.readAttempts ?? 3));
     } catch (e) {
       for (const h of handles) await lib.close(h).catch(() => undefined);
       if (connection) await lib.disconnect(connection).catch(() => undefined);
@@ -294,11 +280,15 @@ export class VddkSource implements RandomAccessSource {
     }
     const last = startSector + sectors - 1;
     const named = fromVixError(lastError, 'read', this.context);
-    throw new VddkError('VDDK_READ_FAILED', `reading sectors ${startSector}–${last} (bytes ${pos}–${pos + into.length - 1}) of ${this.context.disk} failed ${this.readAttempts} times: ${named.message}`, {
-      hint: 'the host or datastore failed the read; check the ESXi host and datastore health, then run again to resume',
-      cause: lastError,
-      details: { startSector, endSector: last, attempts: this.readAttempts, ...(named.details ?? {}) },
-    });
+    throw new VddkError(
+      'VDDK_READ_FAILED',
+      `reading sectors ${startSector}–${last} (bytes ${pos}–${pos + into.length - 1}) of ${this.context.disk} failed ${this.readAttempts} times: ${named.message}`,
+      {
+        hint: 'the host or datastore failed the read; check the ESXi host and datastore health, then run again to resume',
+        cause: lastError,
+        details: { startSector, endSector: last, attempts: this.readAttempts, ...(named.details ?? {}) },
+      },
+    );
   }
 
   /**

@@ -58,7 +58,8 @@ export async function openHttpSource(options: HttpSourceOptions): Promise<DiskSo
   const url = options.url;
   const shown = redactUrl(url);
   if (options.password) registerSecret(options.password);
-  const dispatcher = options.dispatcher ?? makeDispatcher({ ...(options.ca ? { ca: options.ca } : {}), ...(options.insecureSkipVerify ? { insecureSkipVerify: true } : {}) }, options.env);
+  const dispatcher =
+    options.dispatcher ?? makeDispatcher({ ...(options.ca ? { ca: options.ca } : {}), ...(options.insecureSkipVerify ? { insecureSkipVerify: true } : {}) }, options.env);
   const auth: Record<string, string> = options.username !== undefined && options.password !== undefined ? { authorization: basicAuth(options.username, options.password) } : {};
 
   const get = async (range: string | undefined, signal?: AbortSignal) => {
@@ -76,7 +77,11 @@ export async function openHttpSource(options: HttpSourceOptions): Promise<DiskSo
     throw statusError(probe.statusCode, url);
   }
   const ranged = probe.statusCode === 206;
-  const size = ranged ? totalFromContentRange(probe.headers['content-range']) : header(probe.headers, 'content-length') !== undefined ? Number(header(probe.headers, 'content-length')) : undefined;
+  const size = ranged
+    ? totalFromContentRange(probe.headers['content-range'])
+    : header(probe.headers, 'content-length') !== undefined
+      ? Number(header(probe.headers, 'content-length'))
+      : undefined;
   const head = await readAll(probe.body, ranged ? Math.min(SNIFF_BYTES, size ?? SNIFF_BYTES) : SNIFF_BYTES).catch(async (e: unknown) => {
     throw await transportError(e, url);
   });

@@ -114,7 +114,9 @@ export class OvirtClient {
       // handled below: a non-JSON reply is not a token
     }
     if (res.statusCode >= 500) {
-      throw new OvirtError('SOURCE_API_ERROR', `SSO token request: HTTP ${res.statusCode} from ${this.ssoUrl.host}`, { hint: 'the engine SSO service failed; check the engine logs' });
+      throw new OvirtError('SOURCE_API_ERROR', `SSO token request: HTTP ${res.statusCode} from ${this.ssoUrl.host}`, {
+        hint: 'the engine SSO service failed; check the engine logs',
+      });
     }
     if (res.statusCode !== 200 || !reply.access_token) {
       throw new OvirtError('SOURCE_AUTH_FAILED', `SSO refused ${this.username}: ${reply.error ?? `HTTP ${res.statusCode}`}`, {
@@ -182,9 +184,13 @@ export class OvirtClient {
         await this.renewToken(usedToken);
         return this.send(method, path, query, payload, true);
       }
-      throw new OvirtError('SOURCE_AUTH_FAILED', `${method} ${url.pathname}: the engine rejected the credentials (HTTP 401)${reauthed ? ' right after a new SSO token was issued' : ''}`, {
-        hint: 'check the user has access to the API (and the password file); a token that expires at once points at the engine SSO settings',
-      });
+      throw new OvirtError(
+        'SOURCE_AUTH_FAILED',
+        `${method} ${url.pathname}: the engine rejected the credentials (HTTP 401)${reauthed ? ' right after a new SSO token was issued' : ''}`,
+        {
+          hint: 'check the user has access to the API (and the password file); a token that expires at once points at the engine SSO settings',
+        },
+      );
     }
     const contentType = typeof res.headers['content-type'] === 'string' ? res.headers['content-type'] : undefined;
     let decoded: ApiNode;
@@ -223,7 +229,8 @@ function faultError(method: string, url: URL, status: number, body: ApiNode): Ov
   const reason = str(body, 'reason') ?? '';
   const detail = str(body, 'detail') ?? '';
   const text = [reason, detail].filter(Boolean).join(': ') || `HTTP ${status}`;
-  if (status === 404) return new OvirtFaultError(status, `${method} ${url.pathname}: not found (${text})`, 'SOURCE_OBJECT_NOT_FOUND', 'the object does not exist (any more) on the engine');
+  if (status === 404)
+    return new OvirtFaultError(status, `${method} ${url.pathname}: not found (${text})`, 'SOURCE_OBJECT_NOT_FOUND', 'the object does not exist (any more) on the engine');
   if (status === 403) return new OvirtFaultError(status, `${method} ${url.pathname}: ${text}`, 'SOURCE_PERMISSION_DENIED', 'the user needs the permissions to read this object');
   return new OvirtFaultError(status, `${method} ${url.pathname}: HTTP ${status}: ${text}`, 'SOURCE_API_ERROR', 'the engine rejected the request; see the reason');
 }

@@ -111,13 +111,25 @@ export class ImageioSource implements RandomAccessSource {
       if (transfer.proxyUrl && transfer.proxyUrl !== transfer.transferUrl) candidates.push(['proxy_url', transfer.proxyUrl]);
       if (candidates.length === 0) {
         await agent.close();
-        throw new OvirtError('TRANSFER_FAILED', `image transfer ${transfer.id} has neither transfer_url nor proxy_url`, { hint: 'check the engine and the imageio service on the hosts' });
+        throw new OvirtError('TRANSFER_FAILED', `image transfer ${transfer.id} has neither transfer_url nor proxy_url`, {
+          hint: 'check the engine and the imageio service on the hosts',
+        });
       }
       let lastError: unknown;
       for (const [endpoint, url] of candidates) {
         try {
           const options_ = await imageioOptions(agent, new URL(url));
-          const source = new ImageioSource(services, transfer, size, new URL(url), agent, options_.features, Math.max(1, Math.min(options.maxReaders, options_.maxReaders ?? 1)), options, endpoint);
+          const source = new ImageioSource(
+            services,
+            transfer,
+            size,
+            new URL(url),
+            agent,
+            options_.features,
+            Math.max(1, Math.min(options.maxReaders, options_.maxReaders ?? 1)),
+            options,
+            endpoint,
+          );
           source.startRenewal();
           return source;
         } catch (e) {
@@ -141,9 +153,9 @@ export class ImageioSource implements RandomAccessSource {
       if (Date.now() - this.lastActivity < this.options.renewIntervalMs) return;
       this.services.imageTransfers.extend(this.transfer.id).then(
         () => {
-        this.stats.extends++;
-        this.lastActivity = Date.now();
-      },
+          this.stats.extends++;
+          this.lastActivity = Date.now();
+        },
         () => undefined,
       );
     }, this.options.renewIntervalMs);
@@ -260,15 +272,24 @@ export class ImageioSource implements RandomAccessSource {
       const gone = e.status === 403 || e.status === 404;
       return new OvirtError('TRANSFER_FAILED', `imageio ${what}: HTTP ${e.status} after ${attempts} attempt(s) from ${redactUrl(this.dataUrl.origin)}`, {
         cause: e,
-        hint: gone ? 'the transfer ticket is gone (expired, paused or cancelled on the engine); start the copy again' : 'the imageio daemon failed repeatedly; check the host and its storage',
+        hint: gone
+          ? 'the transfer ticket is gone (expired, paused or cancelled on the engine); start the copy again'
+          : 'the imageio daemon failed repeatedly; check the host and its storage',
         details: { offset, status: e.status, transferId: this.transfer.id },
       });
     }
     if (e instanceof ShortReadError) {
-      return new OvirtError('TRANSFER_FAILED', `imageio ${what}: the connection kept ending early (${attempts} attempts)`, { cause: e, details: { offset, transferId: this.transfer.id } });
+      return new OvirtError('TRANSFER_FAILED', `imageio ${what}: the connection kept ending early (${attempts} attempts)`, {
+        cause: e,
+        details: { offset, transferId: this.transfer.id },
+      });
     }
     const named = await transportError(e, this.dataUrl, `imageio ${what}`);
-    return new OvirtError('TRANSFER_FAILED', named.message, { cause: e, ...(named.hint ? { hint: named.hint } : {}), details: { offset, transferId: this.transfer.id, transport: named.code } });
+    return new OvirtError('TRANSFER_FAILED', named.message, {
+      cause: e,
+      ...(named.hint ? { hint: named.hint } : {}),
+      details: { offset, transferId: this.transfer.id, transport: named.code },
+    });
   }
 
   private async acquire(): Promise<void> {
@@ -329,7 +350,12 @@ export class ImageioSource implements RandomAccessSource {
   }
 }
 
-async function waitForTransferring(services: OvirtServices, created: ImageTransfer, options: { readyTimeoutMs: number; pollIntervalMs: number }, signal: AbortSignal | undefined): Promise<ImageTransfer> {
+async function waitForTransferring(
+  services: OvirtServices,
+  created: ImageTransfer,
+  options: { readyTimeoutMs: number; pollIntervalMs: number },
+  signal: AbortSignal | undefined,
+): Promise<ImageTransfer> {
   const started = Date.now();
   let transfer = created;
   for (;;) {
@@ -390,6 +416,6 @@ class ShortReadError extends Error {
 function isRetryable(e: unknown): boolean {
   if (e instanceof HttpStatusError) return e.status >= 500 || e.status === 429;
   if (e instanceof ShortReadError) return true;
-  const code = (e as { code?: string })?.code ?? ((e as { cause?: { code?: string } })?.cause?.code);
+  const code = (e as { code?: string })?.code ?? (e as { cause?: { code?: string } })?.cause?.code;
   return typeof code === 'string' && /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|UND_ERR_SOCKET|UND_ERR_CLOSED|UND_ERR_BODY_TIMEOUT|UND_ERR_HEADERS_TIMEOUT)$/.test(code);
 }

@@ -91,10 +91,7 @@ export class OvirtSource implements SourceProvider {
       return all;
     };
     const [lookup, vms, templates] = await Promise.all([this.lookup(), readAll(this.services.vms, VM_FOLLOW), readAll(this.services.templates, TEMPLATE_FOLLOW)]);
-    return [
-      ...vms.map((vm) => toSourceVm(vm, lookup)),
-      ...templates.filter((t) => t.id !== BLANK_TEMPLATE_ID).map((t) => templateToSourceVm(t, lookup)),
-    ];
+    return [...vms.map((vm) => toSourceVm(vm, lookup)), ...templates.filter((t) => t.id !== BLANK_TEMPLATE_ID).map((t) => templateToSourceVm(t, lookup))];
   }
 
   /** An imageio download of the disk (the engine's image transfer), cancelled if `signal` fires first. */
@@ -115,4 +112,3 @@ export class OvirtSource implements SourceProvider {
     await this.client.close();
   }
 }
-

@@ -138,9 +138,7 @@ function toNic(nic: Nic, lookup: OvirtLookup): CoreNic {
       ...(nic.linked !== undefined ? { linked: nic.linked } : {}),
       ...(profile ? { vnicProfile: { id: profile.id, name: profile.name ?? profile.id } } : linked ? { vnicProfile: { id: linked.id, name: linked.id } } : {}),
       ...(profile ? { portMirroring: profile.portMirroring } : {}),
-      ...(profile?.networkFilter
-        ? { networkFilter: lookup.networkFilters?.get(profile.networkFilter.id)?.name ?? profile.networkFilter.name ?? profile.networkFilter.id }
-        : {}),
+      ...(profile?.networkFilter ? { networkFilter: lookup.networkFilters?.get(profile.networkFilter.id)?.name ?? profile.networkFilter.name ?? profile.networkFilter.id } : {}),
       ...(profile?.qos ? { qos: profile.qos.name ?? profile.qos.id } : {}),
       ...(profile?.passThrough ? { passThrough: profile.passThrough } : {}),
       ...(profile && profile.customProperties.length ? { customProperties: Object.fromEntries(profile.customProperties.map((p) => [p.name, p.value])) } : {}),
@@ -203,7 +201,9 @@ export function toSourceVm(vm: Vm, lookup: OvirtLookup): SourceVm {
       type: 'ovirt',
       status: vm.status ?? 'unknown',
       ...(clusterRef ? { cluster: clusterRef } : {}),
-      ...(vm.guestDistribution || vm.guestVersion ? { guestAgent: { ...(vm.guestDistribution ? { distribution: vm.guestDistribution } : {}), ...(vm.guestVersion ? { version: vm.guestVersion } : {}) } } : {}),
+      ...(vm.guestDistribution || vm.guestVersion
+        ? { guestAgent: { ...(vm.guestDistribution ? { distribution: vm.guestDistribution } : {}), ...(vm.guestVersion ? { version: vm.guestVersion } : {}) } }
+        : {}),
       usbEnabled: vm.usbEnabled,
       ...(vm.placementAffinity ? { placementAffinity: vm.placementAffinity } : {}),
       ...(vm.ioThreads !== undefined ? { ioThreads: vm.ioThreads } : {}),

@@ -99,7 +99,10 @@ function escapeXml(s: string): string {
 
 /** A request body in the documented XML shape: `id`/`href` as attributes, the rest as elements. */
 export function encodeXml(rootName: string, node: ApiNode): string {
-  const attrs = (['id', 'href'] as const).filter((a) => typeof node[a] === 'string').map((a) => ` ${a}="${escapeXml(node[a] as string)}"`).join('');
+  const attrs = (['id', 'href'] as const)
+    .filter((a) => typeof node[a] === 'string')
+    .map((a) => ` ${a}="${escapeXml(node[a] as string)}"`)
+    .join('');
   const children = Object.entries(node)
     .filter(([k, v]) => k !== 'id' && k !== 'href' && v !== undefined)
     .map(([k, v]) => {

@@ -216,7 +216,9 @@ export function readDisk(n: ApiNode): Disk {
     shareable: bool(n, 'shareable') ?? false,
     ...opt('sparse', bool(n, 'sparse')),
     ...opt('backup', str(n, 'backup')),
-    storageDomains: items(n, 'storage_domains', 'storage_domain').map(readLink).filter((l): l is Link => !!l),
+    storageDomains: items(n, 'storage_domains', 'storage_domain')
+      .map(readLink)
+      .filter((l): l is Link => !!l),
     ...opt('lunSize', int(lun, 'size')),
   };
 }

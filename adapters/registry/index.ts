@@ -44,7 +44,8 @@ export function parseImageRef(url: string): ImageRef {
     }
   }
   if (registry === 'registry-1.docker.io' && !rest.includes('/')) rest = `library/${rest}`;
-  if (!/^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/.test(rest)) throw new UsageError('IMAGE_REF_INVALID', `"${url}": "${rest}" is not a repository name`, { hint: 'lowercase letters, digits, . _ - /' });
+  if (!/^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/.test(rest))
+    throw new UsageError('IMAGE_REF_INVALID', `"${url}": "${rest}" is not a repository name`, { hint: 'lowercase letters, digits, . _ - /' });
   return { registry, repository: rest, reference };
 }
 
@@ -141,7 +142,10 @@ class RegistryClient {
     let authRetried = false;
     for (let hop = 0; hop < 6; hop++) {
       const sameHost = new URL(url).host === this.ref.registry;
-      const headers: Record<string, string> = { ...(accept.length ? { accept: accept.join(', ') } : {}), ...(sameHost && this.authorization ? { authorization: this.authorization } : {}) };
+      const headers: Record<string, string> = {
+        ...(accept.length ? { accept: accept.join(', ') } : {}),
+        ...(sameHost && this.authorization ? { authorization: this.authorization } : {}),
+      };
       let res: Dispatcher.ResponseData;
       try {
         res = await request(url, { dispatcher: this.dispatcher, headers, ...(signal ? { signal } : {}) });
@@ -194,7 +198,12 @@ class RegistryClient {
       if (!pick) throw new CopyError('IMAGE_NOT_FOUND', `${this.ref.repository}:${this.ref.reference} is an empty index`, {});
       ({ manifest, digest } = await this.manifest(pick.digest));
     }
-    if (!manifest.layers) throw new CopyError('IMAGE_UNSUPPORTED', `${this.ref.repository}:${this.ref.reference} has no layers (schema ${manifest.schemaVersion ?? '?'}, ${manifest.mediaType ?? 'no media type'})`, { hint: 'push the image as a Docker v2 or OCI manifest' });
+    if (!manifest.layers)
+      throw new CopyError(
+        'IMAGE_UNSUPPORTED',
+        `${this.ref.repository}:${this.ref.reference} has no layers (schema ${manifest.schemaVersion ?? '?'}, ${manifest.mediaType ?? 'no media type'})`,
+        { hint: 'push the image as a Docker v2 or OCI manifest' },
+      );
     return { layers: manifest.layers, digest };
   }
 
@@ -230,7 +239,8 @@ export async function openRegistrySource(options: RegistrySourceOptions): Promis
     async open(_offset, signal) {
       // Upper layers win: search from the last layer down.
       for (const layer of [...image.layers].reverse()) {
-        if (layer.mediaType?.includes('zstd')) throw new CopyError('IMAGE_UNSUPPORTED', `${description}: layer ${layer.digest} is zstd-compressed`, { hint: 'push the containerDisk with gzip or uncompressed layers' });
+        if (layer.mediaType?.includes('zstd'))
+          throw new CopyError('IMAGE_UNSUPPORTED', `${description}: layer ${layer.digest} is zstd-compressed`, { hint: 'push the containerDisk with gzip or uncompressed layers' });
         const blob = await client.blob(layer, signal);
         const first = await peek(blob, 6);
         const tarStream = decompress(first.rest, detectCompression(first.head), `${description} layer ${layer.digest}`);
@@ -257,7 +267,9 @@ export async function openRegistrySource(options: RegistrySourceOptions): Promis
         });
         if (found) return found;
       }
-      throw new CopyError('IMAGE_NOT_FOUND', `${description} has no file under disk/ in any layer`, { hint: 'a containerDisk image holds the disk at /disk/<name> (qcow2 or raw)' });
+      throw new CopyError('IMAGE_NOT_FOUND', `${description} has no file under disk/ in any layer`, {
+        hint: 'a containerDisk image holds the disk at /disk/<name> (qcow2 or raw)',
+      });
     },
     async close() {
       await client.close();

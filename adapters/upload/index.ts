@@ -97,7 +97,12 @@ export function multipartFile(body: AsyncIterable<Buffer>, boundary: string): Re
           } else break;
         }
       }
-      if (state !== 'done') out.destroy(new V2vError('UPLOAD_INVALID', state === 'data' ? 'the form upload ended before its closing boundary' : 'the form upload has no "file" field', { details: { transient: state === 'data' } }));
+      if (state !== 'done')
+        out.destroy(
+          new V2vError('UPLOAD_INVALID', state === 'data' ? 'the form upload ended before its closing boundary' : 'the form upload has no "file" field', {
+            details: { transient: state === 'data' },
+          }),
+        );
     } catch (e) {
       out.destroy(e as Error);
     }
@@ -183,7 +188,9 @@ export async function startUploadServer(options: UploadServerOptions): Promise<U
     if (error === undefined) p.res.writeHead(200).end();
     else {
       const status = error instanceof V2vError && /^(IMAGE_|TARGET_TOO_SMALL)/.test(error.code) ? 400 : 500;
-      p.res.writeHead(status, { 'content-type': 'text/plain' }).end(`${error instanceof V2vError ? `${error.code}: ` : ''}${error instanceof Error ? error.message : String(error)}\n`);
+      p.res
+        .writeHead(status, { 'content-type': 'text/plain' })
+        .end(`${error instanceof V2vError ? `${error.code}: ` : ''}${error instanceof Error ? error.message : String(error)}\n`);
     }
   };
 

@@ -70,7 +70,11 @@ export class VimClient {
 
   constructor(options: VimClientOptions) {
     this.url = new URL(options.url);
-    this.tls = { ...(options.ca ? { ca: options.ca } : {}), ...(options.insecureSkipVerify ? { insecureSkipVerify: true } : {}), ...(options.pinnedThumbprint ? { pinnedThumbprint: options.pinnedThumbprint } : {}) };
+    this.tls = {
+      ...(options.ca ? { ca: options.ca } : {}),
+      ...(options.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
+      ...(options.pinnedThumbprint ? { pinnedThumbprint: options.pinnedThumbprint } : {}),
+    };
     this.ownsDispatcher = !options.dispatcher;
     this.dispatcher = options.dispatcher ?? makeAgent(this.tls, { requestMs: options.requestTimeoutMs ?? 300_000 });
   }
@@ -104,12 +108,7 @@ export class VimClient {
 
   private async login(): Promise<void> {
     const { username, password } = this.credentials!;
-    await this.invoke(
-      'Login',
-      this.serviceContent.sessionManager,
-      `<userName>${escapeXml(username)}</userName><password>${escapeXml(password)}</password>`,
-      { retryAuth: false },
-    );
+    await this.invoke('Login', this.serviceContent.sessionManager, `<userName>${escapeXml(username)}</userName><password>${escapeXml(password)}</password>`, { retryAuth: false });
   }
 
   async logout(): Promise<void> {
@@ -256,7 +255,8 @@ export class VimClient {
         const fault = err?.['fault'] as VimObject | undefined;
         throw new VimFaultError(task.value, { faultType: fault?._type ?? 'TaskError', message: String(err?.['localizedMessage'] ?? 'task failed'), detail: fault });
       }
-      if (Date.now() > deadline) throw new SourceError('SOURCE_TASK_TIMEOUT', `task ${task.value} did not finish within ${timeoutMs} ms`, { hint: 'see the task in the vSphere client' });
+      if (Date.now() > deadline)
+        throw new SourceError('SOURCE_TASK_TIMEOUT', `task ${task.value} did not finish within ${timeoutMs} ms`, { hint: 'see the task in the vSphere client' });
       await new Promise((r) => setTimeout(r, delay));
     }
   }

@@ -148,7 +148,9 @@ function flattenSnapshots(trees: VimValue | undefined, parentId?: string): Snaps
 
 export function toSourceVm(o: ObjectContent, lookup: Lookup): SourceVm {
   const p = (path: string) => o.props.get(path);
-  const devices = asArray(p('config.hardware.device') as VimValue[] | undefined).map(obj).filter((d): d is VimObject => !!d);
+  const devices = asArray(p('config.hardware.device') as VimValue[] | undefined)
+    .map(obj)
+    .filter((d): d is VimObject => !!d);
   const extraConfig = new Map<string, string>();
   for (const e of asArray(p('config.extraConfig') as VimValue[] | undefined)) {
     const kv = obj(e);
@@ -183,13 +185,19 @@ export function toSourceVm(o: ObjectContent, lookup: Lookup): SourceVm {
     const unitNumber = num(d['unitNumber']);
     const capacityBytes = num(d['capacityInBytes']) ?? (num(d['capacityInKB']) ?? 0) * 1024;
     const dsRef = backing['datastore'];
-    const ds: Ref | undefined = isMoRef(dsRef) ? { id: dsRef.value, name: lookup.names.get(`Datastore:${dsRef.value}`) ?? datastoreFromFile(str(backing['fileName'])) ?? dsRef.value } : undefined;
+    const ds: Ref | undefined = isMoRef(dsRef)
+      ? { id: dsRef.value, name: lookup.names.get(`Datastore:${dsRef.value}`) ?? datastoreFromFile(str(backing['fileName'])) ?? dsRef.value }
+      : undefined;
     const backingType = backing._type ?? '';
     const rdm = /RawDiskMapping/.test(backingType)
-      ? { mode: (str(backing['compatibilityMode']) === 'physicalMode' ? 'physical' : 'virtual') as 'physical' | 'virtual', ...(str(backing['lunUuid']) ? { lunUuid: str(backing['lunUuid'])! } : {}) }
+      ? {
+          mode: (str(backing['compatibilityMode']) === 'physicalMode' ? 'physical' : 'virtual') as 'physical' | 'virtual',
+          ...(str(backing['lunUuid']) ? { lunUuid: str(backing['lunUuid'])! } : {}),
+        }
       : undefined;
     const sharing = str(backing['sharing']);
-    const ctk = controller?.busNumber !== undefined && unitNumber !== undefined ? extraConfig.get(`${ctkPrefix(controller.bus)}${controller.busNumber}:${unitNumber}.ctkEnabled`) : undefined;
+    const ctk =
+      controller?.busNumber !== undefined && unitNumber !== undefined ? extraConfig.get(`${ctkPrefix(controller.bus)}${controller.busNumber}:${unitNumber}.ctkEnabled`) : undefined;
     disks.push({
       key: String(d['key']),
       name: str(obj(d['deviceInfo'])?.['label']) ?? `disk-${String(d['key'])}`,
@@ -225,7 +233,7 @@ export function toSourceVm(o: ObjectContent, lookup: Lookup): SourceVm {
     } else {
       const ref = backing['network'];
       const id = isMoRef(ref) ? ref.value : undefined;
-      network = { ...(id ? { id } : {}), name: str(backing['deviceName']) ?? (id ? lookup.names.get(id) ?? id : ''), kind: 'Network' };
+      network = { ...(id ? { id } : {}), name: str(backing['deviceName']) ?? (id ? (lookup.names.get(id) ?? id) : ''), kind: 'Network' };
     }
     const connectable = obj(d['connectable']);
     const slot = num(obj(d['slotInfo'])?.['pciSlotNumber']);
@@ -243,7 +251,10 @@ export function toSourceVm(o: ObjectContent, lookup: Lookup): SourceVm {
   const hostRef = p('runtime.host');
   const host: Ref | undefined = isMoRef(hostRef) ? { id: hostRef.value, name: lookup.names.get(`HostSystem:${hostRef.value}`) ?? hostRef.value } : undefined;
   const parent = host ? lookup.hostParent.get(host.id) : undefined;
-  const cluster: Ref | undefined = parent && parent.type === 'ClusterComputeResource' ? { id: parent.value, name: lookup.names.get(`ClusterComputeResource:${parent.value}`) ?? lookup.names.get(parent.value) ?? parent.value } : undefined;
+  const cluster: Ref | undefined =
+    parent && parent.type === 'ClusterComputeResource'
+      ? { id: parent.value, name: lookup.names.get(`ClusterComputeResource:${parent.value}`) ?? lookup.names.get(parent.value) ?? parent.value }
+      : undefined;
 
   const numCpu = num(p('config.hardware.numCPU')) ?? 1;
   const cores = Math.max(1, num(p('config.hardware.numCoresPerSocket')) ?? 1);

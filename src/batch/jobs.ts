@@ -67,9 +67,7 @@ export function conversionJob(input: JobSpecInput): K8sObject[] {
           securityContext: { runAsUser: 107, runAsGroup: 107, fsGroup: 107, runAsNonRoot: true },
           ...(vddk
             ? {
-                initContainers: [
-                  { name: 'vddk', image: input.vddkImage, volumeMounts: [{ name: 'vddk', mountPath: '/opt' }] },
-                ],
+                initContainers: [{ name: 'vddk', image: input.vddkImage, volumeMounts: [{ name: 'vddk', mountPath: '/opt' }] }],
               }
             : {}),
           containers: [

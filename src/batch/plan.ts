@@ -76,7 +76,8 @@ export async function loadBatchPlan(file: string): Promise<ResolvedPlan> {
   const vms = plan.vms.map((entry, i): PlannedVm => {
     const source = entry.source ?? d.source ?? (sources.length === 1 ? sources[0]!.name : undefined);
     if (!source) throw new ConfigError('CONFIG_INVALID', `${file}: vms[${i}] names no source and the plan has several`, { hint: 'set defaults.source or vms[].source' });
-    if (!sources.some((s) => s.name === source)) throw new ConfigError('CONFIG_INVALID', `${file}: vms[${i}].source "${source}" is not a configured source`, { hint: `sources: ${sources.map((s) => s.name).join(', ')}` });
+    if (!sources.some((s) => s.name === source))
+      throw new ConfigError('CONFIG_INVALID', `${file}: vms[${i}].source "${source}" is not a configured source`, { hint: `sources: ${sources.map((s) => s.name).join(', ')}` });
     const key = `${source}/${entry.vm}`;
     if (seen.has(key)) throw new ConfigError('CONFIG_INVALID', `${file}: vms[${i}] repeats ${key}`, { hint: 'list each VM once' });
     seen.add(key);

@@ -79,7 +79,9 @@ export function renderReport(report: CheckReport): string {
   }
   const s = report.summary;
   lines.push('');
-  lines.push(`${s.vms} VM${s.vms === 1 ? '' : 's'} checked: ${s.valid} valid, ${s.invalid} not valid (${s.Critical} critical, ${s.Warning} warning, ${s.Information} information concerns)`);
+  lines.push(
+    `${s.vms} VM${s.vms === 1 ? '' : 's'} checked: ${s.valid} valid, ${s.invalid} not valid (${s.Critical} critical, ${s.Warning} warning, ${s.Information} information concerns)`,
+  );
   for (const note of report.notes) lines.push(`note: ${note}`);
   return `${lines.join('\n')}\n`;
 }

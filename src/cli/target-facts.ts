@@ -20,7 +20,8 @@ export function parseTargetStorageClasses(specs: string[] | undefined): TargetFa
   const facts: TargetFacts = { storageClasses: [], freeBytes: {} };
   for (const spec of specs) {
     const [name, free] = spec.split('=', 2) as [string, string | undefined];
-    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) throw new UsageError('USAGE', `--target-storage-class ${spec}: "${name}" is not a storage class name`, { hint: 'NAME or NAME=FREE, e.g. standard=500Gi' });
+    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name))
+      throw new UsageError('USAGE', `--target-storage-class ${spec}: "${name}" is not a storage class name`, { hint: 'NAME or NAME=FREE, e.g. standard=500Gi' });
     facts.storageClasses!.push(name);
     if (free !== undefined) {
       const bytes = parseSize(free);

@@ -43,10 +43,16 @@ export interface Selection {
 export function validateSelectionArgs(a: SelectionArgs): void {
   if (a.filename?.length) {
     const extra = (['sources', 'source', 'vm', 'all', 'mapping'] as const).filter((k) => a[k] !== undefined && a[k] !== false);
-    if (extra.length) throw new UsageError('USAGE', `-f takes the VirtualMachineImport, ResourceMapping, Secret and ConfigMap objects; it does not combine with --${extra.join(', --')}`, { hint: 'use either -f OBJECTS.yaml… or --sources FILE --source NAME (--vm REF… | --all)' });
+    if (extra.length)
+      throw new UsageError('USAGE', `-f takes the VirtualMachineImport, ResourceMapping, Secret and ConfigMap objects; it does not combine with --${extra.join(', --')}`, {
+        hint: 'use either -f OBJECTS.yaml… or --sources FILE --source NAME (--vm REF… | --all)',
+      });
     return;
   }
-  if (!a.sources || !a.source) throw new UsageError('USAGE', 'name the source: --sources FILE --source NAME (or give the seed objects with -f)', { hint: 'v2v check --sources sources.yaml --source vc1 --all' });
+  if (!a.sources || !a.source)
+    throw new UsageError('USAGE', 'name the source: --sources FILE --source NAME (or give the seed objects with -f)', {
+      hint: 'v2v check --sources sources.yaml --source vc1 --all',
+    });
   if (!a.all === !a.vm?.length) throw new UsageError('USAGE', 'select VMs with either --vm REF… or --all', { hint: 'v2v check … --vm web-01 --vm db-02, or … --all' });
 }
 

@@ -6,9 +6,7 @@ import { ConfigError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { loadYamlFile } from './yaml-file.js';
 
-const thumbprint = z
-  .string()
-  .regex(/^([0-9A-Fa-f]{2}:){19}[0-9A-Fa-f]{2}$/, 'expected a SHA-1 thumbprint like "AA:BB:…:FF" (20 hex pairs)');
+const thumbprint = z.string().regex(/^([0-9A-Fa-f]{2}:){19}[0-9A-Fa-f]{2}$/, 'expected a SHA-1 thumbprint like "AA:BB:…:FF" (20 hex pairs)');
 
 export const SourceConfigSchema = z
   .strictObject({
@@ -119,7 +117,9 @@ export async function readCaBundle(path: string): Promise<string> {
   const doc = parseYaml(text) as { kind?: string; data?: Record<string, string> } | null;
   const pem = doc?.data?.['ca.pem'];
   if (doc?.kind === 'ConfigMap' && pem?.includes('-----BEGIN CERTIFICATE-----')) return pem;
-  throw new ConfigError('CONFIG_INVALID', `${path}: neither a PEM certificate bundle nor a ConfigMap with data "ca.pem"`, { hint: 'point caFile at the CA certificate in PEM form' });
+  throw new ConfigError('CONFIG_INVALID', `${path}: neither a PEM certificate bundle nor a ConfigMap with data "ca.pem"`, {
+    hint: 'point caFile at the CA certificate in PEM form',
+  });
 }
 
 /** The source's CA bundle: in memory (a provider Secret's caCert), from caFile, or none (system trust). */

@@ -49,11 +49,7 @@ function cpuHasVirtualization(): boolean {
  */
 function probeQemuKvm(timeoutMs = 3000): Promise<boolean> {
   return new Promise((resolve) => {
-    const child = spawn(
-      'qemu-system-x86_64',
-      ['-machine', 'pc,accel=kvm', '-cpu', 'host', '-m', '64', '-nodefaults', '-display', 'none', '-S', '-no-reboot'],
-      { stdio: 'ignore' },
-    );
+    const child = spawn('qemu-system-x86_64', ['-machine', 'pc,accel=kvm', '-cpu', 'host', '-m', '64', '-nodefaults', '-display', 'none', '-S', '-no-reboot'], { stdio: 'ignore' });
     let settled = false;
     const done = (ok: boolean): void => {
       if (settled) return;

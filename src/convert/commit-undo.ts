@@ -51,7 +51,7 @@ async function copyRanges(from: string, fromOffsets: number[], to: string, toOff
   try {
     const buffer = Buffer.allocUnsafe(CHUNK);
     for (const [i, length] of lengths.entries()) {
-      for (let done = 0; done < length; ) {
+      for (let done = 0; done < length;) {
         const want = Math.min(CHUNK, length - done);
         const { bytesRead } = await source.read(buffer, 0, want, fromOffsets[i]! + done);
         if (bytesRead !== want) throw new Error(`short read of ${from} at ${fromOffsets[i]! + done}`);
@@ -79,7 +79,14 @@ export class CommitUndo {
     const created = await open(file, 'w');
     await created.truncate(undo.bytes);
     await created.close();
-    await copyRanges(base, ranges.map((r) => r.offset), file, packedOffsets(ranges), ranges.map((r) => r.length), true);
+    await copyRanges(
+      base,
+      ranges.map((r) => r.offset),
+      file,
+      packedOffsets(ranges),
+      ranges.map((r) => r.length),
+      true,
+    );
     return undo;
   }
 
@@ -89,7 +96,13 @@ export class CommitUndo {
 
   /** Writes the saved bytes back over whatever the commit left there. */
   async restore(): Promise<void> {
-    await copyRanges(this.file, packedOffsets(this.ranges), this.base, this.ranges.map((r) => r.offset), this.ranges.map((r) => r.length));
+    await copyRanges(
+      this.file,
+      packedOffsets(this.ranges),
+      this.base,
+      this.ranges.map((r) => r.offset),
+      this.ranges.map((r) => r.length),
+    );
   }
 }
 

@@ -139,7 +139,9 @@ export async function convertGuest(options: ConvertGuestOptions): Promise<Conver
     await writeFile(domainXml, xml);
 
     // The NIC appliance boots and inspects while virt-v2v runs (early-nics.ts).
-    const early = disks.every((d) => d.format === 'raw') ? EarlyNicSession.begin({ bases: disks.map((d) => d.path), workDir: work, env, ...(signal ? { signal } : {}) }) : undefined;
+    const early = disks.every((d) => d.format === 'raw')
+      ? EarlyNicSession.begin({ bases: disks.map((d) => d.path), workDir: work, env, ...(signal ? { signal } : {}) })
+      : undefined;
     try {
       // --- virt-v2v-in-place on the overlays
       throwIfAborted(signal, 'before virt-v2v ran');
@@ -176,7 +178,13 @@ export async function convertGuest(options: ConvertGuestOptions): Promise<Conver
       if (readiness.ok) {
         // virt-v2v's work goes into the disks now, so that the waiting appliance sees it; undone on failure.
         const commitStarted = performance.now();
-        await commitOverlays(overlays.map((overlay, i) => ({ overlay, base: disks[i]!.path })), undo, work, env, options.logger);
+        await commitOverlays(
+          overlays.map((overlay, i) => ({ overlay, base: disks[i]!.path })),
+          undo,
+          work,
+          env,
+          options.logger,
+        );
         commitSeconds += (performance.now() - commitStarted) / 1000;
         renamed = await early!.rename(vm.nics, options.nicNaming ?? 'eth');
       } else {

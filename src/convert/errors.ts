@@ -48,7 +48,7 @@ const RULES: FailureRule[] = [
   {
     code: 'CONVERSION_NO_ROOT',
     pattern: /No root device found in this operating system image/,
-    hint: 'the disks hold no operating system virt-v2v can find (blank, data-only or unsupported disk layout); check the VM\'s boot disk is included',
+    hint: "the disks hold no operating system virt-v2v can find (blank, data-only or unsupported disk layout); check the VM's boot disk is included",
   },
   {
     code: 'CONVERSION_MULTIBOOT',
@@ -90,11 +90,7 @@ export function extractToolError(output: string): string | undefined {
  * Maps a failed virt-v2v run to a named error. `exit` is the exit code or the
  * signal that ended it; `output` its merged stdout/stderr.
  */
-export function classifyConversionFailure(
-  tool: string,
-  exit: { code: number | null; signal: NodeJS.Signals | null },
-  output: string,
-): ConversionError {
+export function classifyConversionFailure(tool: string, exit: { code: number | null; signal: NodeJS.Signals | null }, output: string): ConversionError {
   const toolMessage = extractToolError(output);
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${String(exit.code)}`;
   const tail = output.trim().split(/\r?\n/).slice(-20).join('\n');

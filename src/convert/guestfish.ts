@@ -152,7 +152,7 @@ function startServer(env: NodeJS.ProcessEnv, log: string, background: boolean): 
     const child = spawn(command!, args, { env, stdio: ['ignore', 'pipe', logFd] });
     closeSync(logFd);
     let out = '';
-    child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', (error) => reject(new ConversionError('CONVERSION_TOOL_MISSING', `guestfish could not start: ${error.message}`, { cause: error })));
     child.on('exit', (code) => {
       // Give the pipe a moment to deliver what the parent printed before it exited.
@@ -216,4 +216,3 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
     // ended in between
   }
 }
-

@@ -84,7 +84,13 @@ async function readNetworkFiles(fish: GuestfishSession, mounts: Mount[], before:
   const paths = [...new Set(NETWORK_CONFIG_GLOBS.flatMap((_, i) => (found.get(`glob ${i}`) ?? '').split('\n').filter((l) => l.startsWith('/'))))].sort();
   const second = sectioned(
     paths.flatMap((path, i) => [
-      { key: `${i} kind`, commands: [['is-file', path], ['-filesize', path]] },
+      {
+        key: `${i} kind`,
+        commands: [
+          ['is-file', path],
+          ['-filesize', path],
+        ],
+      },
       { key: `${i} content`, commands: [['-pread', path, String(NETWORK_FILE_MAX), '0']] },
     ]),
   );
@@ -165,9 +171,7 @@ export async function renameGuestNics(options: {
   try {
     const guest = await findGuest(fish, await listDevices(fish));
     const os = guest?.os;
-    const report = guest
-      ? await renameNicsInSession(fish, guest, options.nics, options.naming)
-      : notApplied(options.naming, NO_OS);
+    const report = guest ? await renameNicsInSession(fish, guest, options.nics, options.naming) : notApplied(options.naming, NO_OS);
     await fish.close();
     return { os, report };
   } catch (error) {

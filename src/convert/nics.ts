@@ -74,7 +74,11 @@ export interface NicPlan {
 }
 
 export function normalizeMac(mac: string): string {
-  return mac.trim().replace(/^["']|["']$/g, '').toLowerCase().replace(/-/g, ':');
+  return mac
+    .trim()
+    .replace(/^["']|["']$/g, '')
+    .toLowerCase()
+    .replace(/-/g, ':');
 }
 
 /** VM NICs in the order the guest enumerates them: PCI slot, then MAC. */
@@ -368,10 +372,10 @@ export function planNicRenames(files: GuestFile[], nics: Nic[], naming: NicNamin
       name: e.name,
       path: e.path,
       reason: conflicted.has(e.name)
-        ? 'the guest ties this name to more than one of the VM\'s MACs'
+        ? "the guest ties this name to more than one of the VM's MACs"
         : e.mac
           ? `MAC ${e.mac} is not one of the VM's NICs`
-          : 'no MAC or PCI slot ties this name to one of the VM\'s NICs',
+          : "no MAC or PCI slot ties this name to one of the VM's NICs",
     });
   }
   for (const name of conflicted) nameToMac.delete(name);

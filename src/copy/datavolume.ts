@@ -22,7 +22,10 @@ const StorageSpec = z
     accessModes: z.array(z.enum(['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'])).optional(),
     volumeMode: z.enum(['Filesystem', 'Block']).optional(),
     storageClassName: z.string().optional(),
-    resources: z.object({ requests: z.object({ storage: Quantity }).strict().optional(), limits: z.object({ storage: Quantity }).strict().optional() }).strict().optional(),
+    resources: z
+      .object({ requests: z.object({ storage: Quantity }).strict().optional(), limits: z.object({ storage: Quantity }).strict().optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -157,8 +160,12 @@ function findByName<T extends { metadata: { name: string } }>(items: T[], name: 
 export function planFromDataVolume(objects: ImportObjects, name?: string): ImportPlan {
   const dvs = objects.dataVolumes;
   const dv = name ? dvs.find((d) => d.metadata.name === name) : dvs[0];
-  if (!dv) throw new ConfigError('OBJECT_NOT_FOUND', name ? `no DataVolume named "${name}" in the given files` : 'the given files hold no DataVolume', { hint: 'pass a file with a cdi.kubevirt.io/v1beta1 DataVolume' });
-  if (!name && dvs.length > 1) throw new ConfigError('OBJECT_AMBIGUOUS', `the files hold ${dvs.length} DataVolumes (${dvs.map((d) => d.metadata.name).join(', ')})`, { hint: 'choose one with --name' });
+  if (!dv)
+    throw new ConfigError('OBJECT_NOT_FOUND', name ? `no DataVolume named "${name}" in the given files` : 'the given files hold no DataVolume', {
+      hint: 'pass a file with a cdi.kubevirt.io/v1beta1 DataVolume',
+    });
+  if (!name && dvs.length > 1)
+    throw new ConfigError('OBJECT_AMBIGUOUS', `the files hold ${dvs.length} DataVolumes (${dvs.map((d) => d.metadata.name).join(', ')})`, { hint: 'choose one with --name' });
   const src = dv.spec.source;
   const storage = dv.spec.storage ?? dv.spec.pvc;
   const plan: ImportPlan = {
@@ -181,7 +188,8 @@ export function planFromDataVolume(objects: ImportObjects, name?: string): Impor
   if (ref?.certConfigMap) {
     const cm = findByName(objects.configMaps, ref.certConfigMap, 'ConfigMap', dv.metadata.name);
     const pem = cm.data?.['ca.pem'];
-    if (!pem) throw new ConfigError('CONFIG_INVALID', `ConfigMap "${cm.metadata.name}" has no data "ca.pem"`, { hint: 'the CA ConfigMap holds the PEM bundle under the key ca.pem' });
+    if (!pem)
+      throw new ConfigError('CONFIG_INVALID', `ConfigMap "${cm.metadata.name}" has no data "ca.pem"`, { hint: 'the CA ConfigMap holds the PEM bundle under the key ca.pem' });
     plan.ca = pem;
   }
   return plan;

@@ -99,9 +99,21 @@ function isTarget(t: DiskTarget | TargetSpec): t is DiskTarget {
 // Network failures worth another try. (Not imported from net/tls.ts: that pulls in undici,
 // which local copies do not need and which costs a noticeable start-up time.)
 const TRANSIENT_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
-  'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_ABORTED', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
-  'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_ABORTED',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
 /** Whether a source failure is worth another try at the same position. */
@@ -184,19 +196,25 @@ class CopyRun {
 
   async execute(): Promise<CopyResult> {
     const external = this.o.signal;
-    const onExternalAbort = () => this.ctl.abort(new InterruptedError(`copy of ${this.o.source.description} interrupted`, { hint: 'run the same command again: the copy resumes where it stopped' }));
+    const onExternalAbort = () =>
+      this.ctl.abort(new InterruptedError(`copy of ${this.o.source.description} interrupted`, { hint: 'run the same command again: the copy resumes where it stopped' }));
     if (external?.aborted) onExternalAbort();
     external?.addEventListener('abort', onExternalAbort, { once: true });
     const stallMs = this.o.stallTimeoutMs ?? 120_000;
     this.timers.push(
-      setInterval(() => {
-        if (performance.now() - this.lastMovement > stallMs) {
-          this.ctl.abort(new CopyError('COPY_STALLED', `no data moved for ${Math.round(stallMs / 1000)} s from ${this.o.source.description} (at ${this.meter.bytesDone} bytes)`, {
-            hint: 'the source stopped sending: check the network or the source host, then run again to resume',
-            details: { bytesDone: this.meter.bytesDone, stallTimeoutMs: stallMs },
-          }));
-        }
-      }, Math.min(1000, Math.max(50, stallMs / 4))),
+      setInterval(
+        () => {
+          if (performance.now() - this.lastMovement > stallMs) {
+            this.ctl.abort(
+              new CopyError('COPY_STALLED', `no data moved for ${Math.round(stallMs / 1000)} s from ${this.o.source.description} (at ${this.meter.bytesDone} bytes)`, {
+                hint: 'the source stopped sending: check the network or the source host, then run again to resume',
+                details: { bytesDone: this.meter.bytesDone, stallTimeoutMs: stallMs },
+              }),
+            );
+          }
+        },
+        Math.min(1000, Math.max(50, stallMs / 4)),
+      ),
     );
     if (this.o.onProgress) {
       const every = this.o.progressIntervalMs ?? 1000;
@@ -223,10 +241,13 @@ class CopyRun {
       await this.target?.close().catch(() => undefined);
       // A source whose close() hangs must not hang the run (nor let Node exit with the promise unsettled).
       let timer: NodeJS.Timeout | undefined;
-      const limit = new Promise<void>((resolve) => (timer = setTimeout(() => {
-        this.o.log?.warn({ source: this.o.source.description }, 'closing the source timed out');
-        resolve();
-      }, 30_000)));
+      const limit = new Promise<void>(
+        (resolve) =>
+          (timer = setTimeout(() => {
+            this.o.log?.warn({ source: this.o.source.description }, 'closing the source timed out');
+            resolve();
+          }, 30_000)),
+      );
       await Promise.race([this.o.source.close(ok).catch((e: unknown) => this.o.log?.warn({ err: describe(e) }, 'closing the source failed')), limit]);
       clearTimeout(timer);
     }
@@ -256,7 +277,14 @@ class CopyRun {
 
   private async begin(identity: string, virtualSize: number | undefined, doneOffset: number): Promise<void> {
     const now = new Date().toISOString();
-    this.marker = { version: 1, source: { description: this.o.source.description, identity }, ...(virtualSize !== undefined ? { virtualSize } : {}), doneOffset, startedAt: now, updatedAt: now };
+    this.marker = {
+      version: 1,
+      source: { description: this.o.source.description, identity },
+      ...(virtualSize !== undefined ? { virtualSize } : {}),
+      doneOffset,
+      startedAt: now,
+      updatedAt: now,
+    };
     await this.target.writeMarker(this.marker);
   }
 
@@ -350,7 +378,10 @@ class CopyRun {
 
   private async copyRandom(src: RandomAccessSource): Promise<CopyResult> {
     if (src.format && needsConversion(src.format)) {
-      if (!src.localPath) throw new CopyError('IMAGE_UNSUPPORTED', `${src.description} serves ${src.format} through read(); only raw can be copied that way`, { hint: 'sources of non-raw images must expose localPath or be streams' });
+      if (!src.localPath)
+        throw new CopyError('IMAGE_UNSUPPORTED', `${src.description} serves ${src.format} through read(); only raw can be copied that way`, {
+          hint: 'sources of non-raw images must expose localPath or be streams',
+        });
       return this.convertLocal(src.localPath, src.format, 'none');
     }
     const size = src.size;
@@ -445,26 +476,38 @@ class CopyRun {
       }
       const got = targetHash.digest('hex');
       if (got !== sha256) {
-        throw new CopyError('CHECKSUM_MISMATCH', `${this.target.path} does not match the source: sha256 ${got} ≠ ${sha256}`, { hint: 'the target or the source changed during the copy: run again', details: { source: sha256, target: got } });
+        throw new CopyError('CHECKSUM_MISMATCH', `${this.target.path} does not match the source: sha256 ${got} ≠ ${sha256}`, {
+          hint: 'the target or the source changed during the copy: run again',
+          details: { source: sha256, target: got },
+        });
       }
     }
     // The point of no return: after this the disk is finished.
     stopIfAborted();
     await this.target.commit();
     this.marker = undefined;
-    return { ...r, bytesCopied: this.meter.bytesWritten, bytesAllocated: await this.target.allocatedBytes(), ...(sha256 ? { sha256 } : {}), durationMs: Math.round(performance.now() - this.started), path: this.target.path };
+    return {
+      ...r,
+      bytesCopied: this.meter.bytesWritten,
+      bytesAllocated: await this.target.allocatedBytes(),
+      ...(sha256 ? { sha256 } : {}),
+      durationMs: Math.round(performance.now() - this.started),
+      path: this.target.path,
+    };
   }
 
   /** Opens the stream (at `offset` when the source can), counting raw source bytes as movement. */
   private async openCounted(src: StreamSource, offset: number): Promise<AsyncIterable<Buffer>> {
     const stream = await guard(src.open(offset, this.signal), this.signal);
     const signal = this.signal;
-    const self = this;
+    const moved = (): void => {
+      this.lastMovement = performance.now();
+    };
     return (async function* () {
       try {
         for await (const chunk of stream as AsyncIterable<Buffer | string>) {
           if (signal.aborted) throw abortReason(signal);
-          self.lastMovement = performance.now();
+          moved();
           yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
         }
       } finally {
@@ -477,7 +520,6 @@ class CopyRun {
     const what = src.description;
     let compression: Compression = 'none';
     let format: ImageFormat = src.format ?? 'raw';
-    let identity = '';
     let resumeFrom = 0;
     let done = 0;
     let prepared = false;
@@ -502,7 +544,7 @@ class CopyRun {
         if (!prepared) {
           knownSize = compression === 'none' ? src.size : undefined;
           if (knownSize !== undefined && knownSize > this.target.capacity) throw targetTooSmall(this.target, knownSize);
-          identity = this.identity(src.size);
+          const identity = this.identity(src.size);
           resumeFrom = await this.resumePoint(identity);
           await this.begin(identity, knownSize, resumeFrom);
           targetSize = this.target.finalSize(knownSize ?? resumeFrom);
@@ -526,10 +568,14 @@ class CopyRun {
           if (end > this.target.capacity) {
             throw compression === 'none' && src.size === undefined
               ? targetTooSmall(this.target, end)
-              : new CopyError('IMAGE_TOO_LARGE', `${what}: the ${compression === 'none' ? '' : `${compression}-compressed `}image expands past the target's ${this.target.capacity} bytes; stopped at ${end} bytes`, {
-                  hint: 'request a larger volume (--size), or check that this is the image you meant',
-                  details: { capacity: this.target.capacity, decodedBytes: end },
-                });
+              : new CopyError(
+                  'IMAGE_TOO_LARGE',
+                  `${what}: the ${compression === 'none' ? '' : `${compression}-compressed `}image expands past the target's ${this.target.capacity} bytes; stopped at ${end} bytes`,
+                  {
+                    hint: 'request a larger volume (--size), or check that this is the image you meant',
+                    details: { capacity: this.target.capacity, decodedBytes: end },
+                  },
+                );
           }
           if (end > targetSize) {
             targetSize = this.target.finalSize(end);
@@ -542,13 +588,17 @@ class CopyRun {
           pos = end;
           await this.checkpoint(false, done);
         }
-        if (knownSize !== undefined && done < knownSize) throw new CopyError('SOURCE_UNREACHABLE', `${what} ended at ${done} of ${knownSize} bytes`, { details: { transient: true } });
+        if (knownSize !== undefined && done < knownSize)
+          throw new CopyError('SOURCE_UNREACHABLE', `${what} ended at ${done} of ${knownSize} bytes`, { details: { transient: true } });
         break;
       } catch (e) {
         if (this.signal.aborted) throw abortReason(this.signal);
         if (!isTransient(e) || attempt >= this.retries) {
           if (isTransient(e) && knownSize !== undefined && done < knownSize) {
-            throw new CopyError('IMAGE_TRUNCATED', `${what} ended at ${done} of ${knownSize} bytes after ${attempt + 1} attempts`, { hint: 'the source keeps closing the transfer early', cause: e });
+            throw new CopyError('IMAGE_TRUNCATED', `${what} ended at ${done} of ${knownSize} bytes after ${attempt + 1} attempts`, {
+              hint: 'the source keeps closing the transfer early',
+              cause: e,
+            });
           }
           throw e;
         }
@@ -593,7 +643,10 @@ class CopyRun {
     const what = this.o.source.description;
     this.meter.phase = 'checking';
     const info = await imageInfo(path, format, what);
-    if (info.backingFile) throw new CopyError('IMAGE_UNSUPPORTED', `${what}: the ${format} image has a backing file (${info.backingFile})`, { hint: 'flatten the image first (qemu-img convert -O qcow2)' });
+    if (info.backingFile)
+      throw new CopyError('IMAGE_UNSUPPORTED', `${what}: the ${format} image has a backing file (${info.backingFile})`, {
+        hint: 'flatten the image first (qemu-img convert -O qcow2)',
+      });
     await checkImage(path, format, what);
     if (info.virtualSize > this.target.capacity) throw targetTooSmall(this.target, info.virtualSize);
     // Conversion restarts on a rerun: the marker says "incomplete", not where to resume.
@@ -622,7 +675,11 @@ class CopyRun {
     return result;
   }
 
-  private async finishConverted(path: string, format: ImageFormat, r: { format: ImageFormat; compression: Compression; virtualSize: number; targetSize: number; resumedFrom: number }): Promise<CopyResult> {
+  private async finishConverted(
+    path: string,
+    format: ImageFormat,
+    r: { format: ImageFormat; compression: Compression; virtualSize: number; targetSize: number; resumedFrom: number },
+  ): Promise<CopyResult> {
     if (this.hash) {
       // Verify with qemu-img compare (reads the source image through its format), then hash the target.
       this.meter.phase = 'verifying';

@@ -82,7 +82,10 @@ function gunzip(input: AsyncIterable<Buffer>, what: string): AsyncIterable<Buffe
       if (code === 'Z_BUF_ERROR' || /unexpected end/i.test((e as Error).message)) {
         throw new CopyError('IMAGE_TRUNCATED', `${what}: the gzip stream ends before its end marker`, { hint: 'the file is incomplete: download or upload it again', cause: e });
       }
-      throw new CopyError('IMAGE_CORRUPT', `${what}: the gzip stream is corrupt: ${(e as Error).message}`, { hint: 'the file is damaged: check its checksum at the origin', cause: e });
+      throw new CopyError('IMAGE_CORRUPT', `${what}: the gzip stream is corrupt: ${(e as Error).message}`, {
+        hint: 'the file is damaged: check its checksum at the origin',
+        cause: e,
+      });
     } finally {
       // The consumer stopped (or failed): release the input too, down to the network stream.
       src.unpipe(gz);
@@ -134,9 +137,15 @@ function unxz(input: AsyncIterable<Buffer>, what: string): AsyncIterable<Buffer>
       if (inputError) throw inputError.error;
       if (code !== 0) {
         if (/unexpected end of input/i.test(stderr)) {
-          throw new CopyError('IMAGE_TRUNCATED', `${what}: the xz stream ends before its end marker`, { hint: 'the file is incomplete: download or upload it again', details: { xz: stderr.trim() } });
+          throw new CopyError('IMAGE_TRUNCATED', `${what}: the xz stream ends before its end marker`, {
+            hint: 'the file is incomplete: download or upload it again',
+            details: { xz: stderr.trim() },
+          });
         }
-        throw new CopyError('IMAGE_CORRUPT', `${what}: the xz stream is corrupt: ${stderr.trim()}`, { hint: 'the file is damaged: check its checksum at the origin', details: { xz: stderr.trim() } });
+        throw new CopyError('IMAGE_CORRUPT', `${what}: the xz stream is corrupt: ${stderr.trim()}`, {
+          hint: 'the file is damaged: check its checksum at the origin',
+          details: { xz: stderr.trim() },
+        });
       }
       completed = true;
     } finally {

@@ -40,7 +40,10 @@ export interface ImageInfo {
 export async function imageInfo(path: string, format: ImageFormat, what: string): Promise<ImageInfo> {
   const r = await run(['info', '--output=json', '-f', format, path]);
   if (r.code !== 0) {
-    throw new CopyError('IMAGE_CORRUPT', `${what}: qemu-img cannot read the ${format} image: ${r.stderr.trim()}`, { hint: 'the image is damaged or not what it claims to be', details: { qemuImg: r.stderr.trim() } });
+    throw new CopyError('IMAGE_CORRUPT', `${what}: qemu-img cannot read the ${format} image: ${r.stderr.trim()}`, {
+      hint: 'the image is damaged or not what it claims to be',
+      details: { qemuImg: r.stderr.trim() },
+    });
   }
   const info = JSON.parse(r.stdout) as { format: string; 'virtual-size': number; 'backing-filename'?: string };
   return { format: info.format, virtualSize: info['virtual-size'], ...(info['backing-filename'] ? { backingFile: info['backing-filename'] } : {}) };

@@ -152,7 +152,10 @@ export async function walkTar(input: AsyncIterable<Buffer>, where: string, onEnt
       const base = entry.type === 'hardlink' ? '' : posix.dirname(entry.name);
       const resolved = posix.normalize(posix.join(base, entry.linkName));
       if (entry.linkName.startsWith('/') || resolved === '..' || resolved.startsWith('../')) {
-        throw new CopyError('IMAGE_UNSAFE_PATH', `${where}: the archive link "${entry.name}" → "${entry.linkName}" points outside its root`, { hint: 'the image was built wrongly or maliciously; it is refused', details: { entry: entry.name, link: entry.linkName } });
+        throw new CopyError('IMAGE_UNSAFE_PATH', `${where}: the archive link "${entry.name}" → "${entry.linkName}" points outside its root`, {
+          hint: 'the image was built wrongly or maliciously; it is refused',
+          details: { entry: entry.name, link: entry.linkName },
+        });
       }
     }
     let consumed = 0;
@@ -168,6 +171,7 @@ export async function walkTar(input: AsyncIterable<Buffer>, where: string, onEnt
       return;
     }
     const left = realSize - consumed;
-    if ((await r.skip(left + (realPadded - realSize))) < left) throw new CopyError('IMAGE_TRUNCATED', `${where}: the tar archive ends inside "${entry.name}"`, { hint: 'the layer is incomplete' });
+    if ((await r.skip(left + (realPadded - realSize))) < left)
+      throw new CopyError('IMAGE_TRUNCATED', `${where}: the tar archive ends inside "${entry.name}"`, { hint: 'the layer is incomplete' });
   }
 }

@@ -293,7 +293,10 @@ export async function openTarget(spec: TargetSpec): Promise<DiskTarget> {
     } catch (cause) {
       throw new CopyError('TARGET_INVALID', `target directory ${spec.dir} does not exist`, { hint: 'mount the volume or create the directory', cause });
     }
-    if (!st.isDirectory()) throw new CopyError('TARGET_INVALID', `${spec.dir} is not a directory`, { hint: 'a Filesystem target is the directory the image goes into; use --volume-mode Block for a device' });
+    if (!st.isDirectory())
+      throw new CopyError('TARGET_INVALID', `${spec.dir} is not a directory`, {
+        hint: 'a Filesystem target is the directory the image goes into; use --volume-mode Block for a device',
+      });
     const overhead = spec.filesystemOverhead ?? DEFAULT_FILESYSTEM_OVERHEAD;
     const fs = await statfs(spec.dir);
     const free = fs.bavail * fs.bsize;
@@ -314,7 +317,10 @@ export async function openTarget(spec: TargetSpec): Promise<DiskTarget> {
   try {
     handle = await open(spec.device, fsc.O_RDONLY);
   } catch (cause) {
-    throw new CopyError('TARGET_INVALID', `cannot open block device ${spec.device}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { hint: 'check the device path and permissions', cause });
+    throw new CopyError('TARGET_INVALID', `cannot open block device ${spec.device}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, {
+      hint: 'check the device path and permissions',
+      cause,
+    });
   }
   try {
     const st = await handle.stat();
@@ -332,9 +338,11 @@ export function targetTooSmall(target: DiskTarget, virtualSize: number): CopyErr
     'TARGET_TOO_SMALL',
     `the image needs ${formatBytes(virtualSize)} (${virtualSize} bytes) but ${target.path} holds only ${formatBytes(target.capacity)} (${target.capacity} bytes)`,
     {
-      hint: target.kind === 'filesystem' ? `request a volume of at least ${Math.ceil(virtualSize / (1 - DEFAULT_FILESYSTEM_OVERHEAD) / 2 ** 20)} MiB (the image plus CDI's filesystem overhead)` : 'use a block device at least as large as the image',
+      hint:
+        target.kind === 'filesystem'
+          ? `request a volume of at least ${Math.ceil(virtualSize / (1 - DEFAULT_FILESYSTEM_OVERHEAD) / 2 ** 20)} MiB (the image plus CDI's filesystem overhead)`
+          : 'use a block device at least as large as the image',
       details: { virtualSize, capacity: target.capacity, target: target.path },
     },
   );
 }
-

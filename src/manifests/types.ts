@@ -31,7 +31,7 @@ export interface DataVolumeTemplate {
   spec: DataVolumeSpec;
 }
 
-export interface DataVolume extends DataVolumeTemplate {}
+export type DataVolume = DataVolumeTemplate;
 
 export interface VmDisk {
   name: string;

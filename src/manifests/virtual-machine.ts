@@ -103,7 +103,9 @@ export function buildVirtualMachine(vm: SourceVm, plan: VmPlan, options: VmManif
 
   // Without any network mapping the first NIC goes to the pod network, as a plain import would do.
   const anyMapped = plan.nics.some((n) => n.mapping);
-  const nics = anyMapped ? plan.nics : plan.nics.map((n, i) => (i === 0 ? { ...n, mapping: { source: { name: n.sourceLabel }, target: {}, type: 'pod' as const }, type: 'pod' as const } : n));
+  const nics = anyMapped
+    ? plan.nics
+    : plan.nics.map((n, i) => (i === 0 ? { ...n, mapping: { source: { name: n.sourceLabel }, target: {}, type: 'pod' as const }, type: 'pod' as const } : n));
   if (!anyMapped && plan.nics.length > 0) warnings.push(`no network mapping: interface ${plan.nics[0]!.nic.name ?? plan.nics[0]!.nic.mac} goes to the pod network`);
   const interfaces: VmInterface[] = [];
   const networks: VmNetwork[] = [];

@@ -42,10 +42,18 @@ export async function transportError(e: unknown, url: string): Promise<SourceErr
     } catch {
       // the hint stays generic
     }
-    return new SourceError('SOURCE_TLS_UNTRUSTED', `the TLS certificate of ${shown} is not trusted (${failure.code})`, { hint, cause: e, details: { url: shown, tls: failure.code } });
+    return new SourceError('SOURCE_TLS_UNTRUSTED', `the TLS certificate of ${shown} is not trusted (${failure.code})`, {
+      hint,
+      cause: e,
+      details: { url: shown, tls: failure.code },
+    });
   }
   if (failure.kind === 'unreachable') {
-    return new SourceError('SOURCE_UNREACHABLE', `cannot reach ${shown} (${failure.code})`, { hint: 'check the URL, the network and any proxy settings', cause: e, details: { url: shown, transient: true } });
+    return new SourceError('SOURCE_UNREACHABLE', `cannot reach ${shown} (${failure.code})`, {
+      hint: 'check the URL, the network and any proxy settings',
+      cause: e,
+      details: { url: shown, transient: true },
+    });
   }
   return new SourceError('SOURCE_FAILED', `request to ${shown} failed: ${(e as Error).message}`, { cause: e, details: { url: shown, transient: true } });
 }
@@ -54,10 +62,16 @@ export async function transportError(e: unknown, url: string): Promise<SourceErr
 export function statusError(status: number, url: string, what = 'the image'): SourceError {
   const shown = redactUrl(url);
   if (status === 401 || status === 403) {
-    return new SourceError('SOURCE_AUTH_FAILED', `${shown} refused the credentials (HTTP ${status})`, { hint: 'check the endpoint Secret (accessKeyId / secretKey)', details: { url: shown, status } });
+    return new SourceError('SOURCE_AUTH_FAILED', `${shown} refused the credentials (HTTP ${status})`, {
+      hint: 'check the endpoint Secret (accessKeyId / secretKey)',
+      details: { url: shown, status },
+    });
   }
   if (status === 404) return new SourceError('SOURCE_NOT_FOUND', `${what} is not at ${shown} (HTTP 404)`, { hint: 'check the URL', details: { url: shown, status } });
-  return new SourceError('SOURCE_FAILED', `${shown} answered HTTP ${status}`, { hint: status >= 500 ? 'the server failed: try again later' : 'check the URL', details: { url: shown, status, transient: status >= 500 } });
+  return new SourceError('SOURCE_FAILED', `${shown} answered HTTP ${status}`, {
+    hint: status >= 500 ? 'the server failed: try again later' : 'check the URL',
+    details: { url: shown, status, transient: status >= 500 },
+  });
 }
 
 export function basicAuth(username: string, password: string): string {

@@ -36,19 +36,30 @@ export function importJob(objects: SeedObjects, vmi: { value: VirtualMachineImpo
   const secret = findSecret(objects, secretRef.name, secretRef.namespace ?? namespace);
   const provider = secret?.[type === 'ovirt' ? 'ovirt' : 'vmware'];
   if (!secret || !provider) {
-    throw new ConfigError('SECRET_NOT_FOUND', `${vmi.file}: VirtualMachineImport ${metadata.name}: no Secret ${secretRef.namespace ?? namespace}/${secretRef.name} with stringData.${type === 'ovirt' ? 'ovirt' : 'vmware'} among the objects given`, {
-      hint: 'pass the provider Secret YAML with -f as well',
-    });
+    throw new ConfigError(
+      'SECRET_NOT_FOUND',
+      `${vmi.file}: VirtualMachineImport ${metadata.name}: no Secret ${secretRef.namespace ?? namespace}/${secretRef.name} with stringData.${type === 'ovirt' ? 'ovirt' : 'vmware'} among the objects given`,
+      {
+        hint: 'pass the provider Secret YAML with -f as well',
+      },
+    );
   }
   let resourceMapping: Mappings | undefined;
   if (spec.resourceMapping) {
     const ref = spec.resourceMapping;
     const rm = objects.resourceMappings.find((m) => m.value.metadata.name === ref.name && (m.value.metadata.namespace ?? 'default') === (ref.namespace ?? namespace));
     if (!rm) {
-      throw new ConfigError('RESOURCE_MAPPING_NOT_FOUND', `${vmi.file}: VirtualMachineImport ${metadata.name}: no ResourceMapping ${ref.namespace ?? namespace}/${ref.name} among the objects given`, { hint: 'pass the ResourceMapping YAML with -f as well' });
+      throw new ConfigError(
+        'RESOURCE_MAPPING_NOT_FOUND',
+        `${vmi.file}: VirtualMachineImport ${metadata.name}: no ResourceMapping ${ref.namespace ?? namespace}/${ref.name} among the objects given`,
+        { hint: 'pass the ResourceMapping YAML with -f as well' },
+      );
     }
     const part = type === 'ovirt' ? rm.value.spec.ovirt : rm.value.spec.vmware;
-    if (!part) throw new ConfigError('RESOURCE_MAPPING_INVALID', `${rm.file}: ResourceMapping ${ref.name} has no spec.${type === 'ovirt' ? 'ovirt' : 'vmware'} section`, { hint: 'add the mappings for this source type' });
+    if (!part)
+      throw new ConfigError('RESOURCE_MAPPING_INVALID', `${rm.file}: ResourceMapping ${ref.name} has no spec.${type === 'ovirt' ? 'ovirt' : 'vmware'} section`, {
+        hint: 'add the mappings for this source type',
+      });
     resourceMapping = normalizeMappings(part);
   }
   const inlineRaw = spec.source.ovirt?.mappings ?? spec.source.vmware?.mappings;
@@ -89,9 +100,14 @@ export function importJob(objects: SeedObjects, vmi: { value: VirtualMachineImpo
 export function mappingsFromObjects(objects: SeedObjects, type: 'vsphere' | 'ovirt', file: string): Mappings {
   const rm = objects.resourceMappings[0];
   if (!rm || objects.resourceMappings.length > 1) {
-    throw new ConfigError('CONFIG_INVALID', `${file}: expected exactly one ResourceMapping, found ${objects.resourceMappings.length}`, { hint: 'put one ResourceMapping (v2v.kubevirt.io/v1alpha1) in the mapping file' });
+    throw new ConfigError('CONFIG_INVALID', `${file}: expected exactly one ResourceMapping, found ${objects.resourceMappings.length}`, {
+      hint: 'put one ResourceMapping (v2v.kubevirt.io/v1alpha1) in the mapping file',
+    });
   }
   const part = type === 'ovirt' ? rm.value.spec.ovirt : rm.value.spec.vmware;
-  if (!part) throw new ConfigError('RESOURCE_MAPPING_INVALID', `${file}: ResourceMapping ${rm.value.metadata.name} has no spec.${type === 'ovirt' ? 'ovirt' : 'vmware'} section`, { hint: `a ${type} source needs spec.${type === 'ovirt' ? 'ovirt' : 'vmware'}` });
+  if (!part)
+    throw new ConfigError('RESOURCE_MAPPING_INVALID', `${file}: ResourceMapping ${rm.value.metadata.name} has no spec.${type === 'ovirt' ? 'ovirt' : 'vmware'} section`, {
+      hint: `a ${type} source needs spec.${type === 'ovirt' ? 'ovirt' : 'vmware'}`,
+    });
   return normalizeMappings(part);
 }

@@ -177,7 +177,9 @@ export async function loadSeedObjects(files: string[]): Promise<SeedObjects> {
           out.configMaps.push({ value: parseWith(ConfigMapSchema, value, fail), file });
           break;
         default:
-          throw fail([{ code: 'custom', path: ['kind'], message: `unsupported kind "${head.kind}" (expected VirtualMachineImport, ResourceMapping, Secret or ConfigMap)`, input: head.kind }]);
+          throw fail([
+            { code: 'custom', path: ['kind'], message: `unsupported kind "${head.kind}" (expected VirtualMachineImport, ResourceMapping, Secret or ConfigMap)`, input: head.kind },
+          ]);
       }
     }
   }
@@ -191,7 +193,9 @@ export function osMapFromConfigMap(cm: Located<ConfigMap>): { guestos2common?: R
     if (text === undefined) return undefined;
     const parsed = z.record(z.string(), z.string()).safeParse(parseYaml(text));
     if (!parsed.success) {
-      throw new ConfigError('CONFIG_INVALID', `${cm.file}: ConfigMap ${cm.value.metadata.name}: data.${key} must map names to names ("<source os>": "<template os>")`, { hint: "write it as in the seed: '\"other_linux\": \"fedora31\"'" });
+      throw new ConfigError('CONFIG_INVALID', `${cm.file}: ConfigMap ${cm.value.metadata.name}: data.${key} must map names to names ("<source os>": "<template os>")`, {
+        hint: 'write it as in the seed: \'"other_linux": "fedora31"\'',
+      });
     }
     return parsed.data;
   };

@@ -182,7 +182,9 @@ async function waitForDevice(path: string, signal: AbortSignal, timeoutMs: numbe
   for (let delay = 200; !existsSync(path); delay = Math.min(delay * 2, 5000)) {
     signal.throwIfAborted();
     if (Date.now() >= deadline) {
-      throw new V2vError('TARGET_DEVICE_MISSING', `block device ${path} did not appear within ${Math.round(timeoutMs / 1000)} s`, { hint: 'check the PVC is bound and attached as volumeDevices' });
+      throw new V2vError('TARGET_DEVICE_MISSING', `block device ${path} did not appear within ${Math.round(timeoutMs / 1000)} s`, {
+        hint: 'check the PVC is bound and attached as volumeDevices',
+      });
     }
     log.info({ device: path, retryMs: delay }, 'waiting for block device');
     await sleep(delay, undefined, { signal }).catch(() => signal.throwIfAborted());

@@ -59,7 +59,9 @@ export async function loadPodJob(path: string): Promise<PodJob> {
 export async function podSourceConfig(job: PodJob, secretDir: string): Promise<SourceConfig> {
   const file = (key: string) => join(secretDir, key);
   if (!existsSync(file('secretKey'))) {
-    throw new ConfigError('SECRET_UNREADABLE', `the source password is missing: ${file('secretKey')}`, { hint: 'mount the provider Secret with keys accessKeyId and secretKey at /etc/secret' });
+    throw new ConfigError('SECRET_UNREADABLE', `the source password is missing: ${file('secretKey')}`, {
+      hint: 'mount the provider Secret with keys accessKeyId and secretKey at /etc/secret',
+    });
   }
   const username = existsSync(file('accessKeyId')) ? (await readFile(file('accessKeyId'), 'utf8')).trim() : '';
   if (!username) throw new ConfigError('SECRET_UNREADABLE', `the source user is missing: ${file('accessKeyId')}`, { hint: 'the provider Secret needs key accessKeyId' });

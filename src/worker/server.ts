@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WorkerMetrics } from './metrics.js';
 import type { Condition, Phase } from '../vmio.js';
@@ -34,7 +34,11 @@ function listen(server: Server, port: number, host: string): Promise<number> {
  * Prometheus metrics on one port and the results API on another:
  * `/status`, `/vm` (404 until the VirtualMachine exists), `/inspection`, `/warnings`, `/healthz`.
  */
-export async function startWorkerServers(metrics: WorkerMetrics, results: () => WorkerResults, options: { metricsPort: number; resultsPort: number; host?: string }): Promise<WorkerServers> {
+export async function startWorkerServers(
+  metrics: WorkerMetrics,
+  results: () => WorkerResults,
+  options: { metricsPort: number; resultsPort: number; host?: string },
+): Promise<WorkerServers> {
   const host = options.host ?? '0.0.0.0';
   const metricsServer = createServer((req, res) => {
     if (req.url !== '/metrics') {
@@ -46,7 +50,7 @@ export async function startWorkerServers(metrics: WorkerMetrics, results: () => 
       (e: unknown) => res.writeHead(500).end(String(e)),
     );
   });
-  const json = (res: import('node:http').ServerResponse, code: number, body: unknown) => res.writeHead(code, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
+  const json = (res: ServerResponse, code: number, body: unknown) => res.writeHead(code, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
   const resultsServer = createServer((req, res) => {
     const r = results();
     switch (req.url) {

@@ -52,7 +52,17 @@ export async function run(args: string[]): Promise<void> {
       const plan = join(work, `plan-${concurrency}.yaml`);
       await writeFile(
         plan,
-        [`sourcesFile: ${JSON.stringify(sources)}`, 'defaults:', '  source: vc', '  mapping: mapping.yaml', `  targetDir: out-${concurrency}`, '  guestConversion: false', 'vms:', ...Array.from({ length: n }, (_, i) => `  - vm: DC0_C0_RP0_VM${i}`), ''].join('\n'),
+        [
+          `sourcesFile: ${JSON.stringify(sources)}`,
+          'defaults:',
+          '  source: vc',
+          '  mapping: mapping.yaml',
+          `  targetDir: out-${concurrency}`,
+          '  guestConversion: false',
+          'vms:',
+          ...Array.from({ length: n }, (_, i) => `  - vm: DC0_C0_RP0_VM${i}`),
+          '',
+        ].join('\n'),
       );
       const t0 = performance.now();
       execFileSync(process.execPath, [`${REPO}bin/v2v.js`, 'batch', plan, '--concurrency', String(concurrency), '--vddk-libdir', fakeVddkDir(), '-o', 'json'], {
@@ -60,7 +70,9 @@ export async function run(args: string[]): Promise<void> {
         stdio: ['ignore', 'ignore', 'inherit'],
       });
       const s = (performance.now() - t0) / 1000;
-      process.stdout.write(`${String(concurrency).padStart(11)}  ${s.toFixed(2).padStart(7)}  ${((n / s) * 60).toFixed(1).padStart(7)}  ${((n * dataMiB) / s).toFixed(0).padStart(10)}\n`);
+      process.stdout.write(
+        `${String(concurrency).padStart(11)}  ${s.toFixed(2).padStart(7)}  ${((n / s) * 60).toFixed(1).padStart(7)}  ${((n * dataMiB) / s).toFixed(0).padStart(10)}\n`,
+      );
       await rm(join(work, `out-${concurrency}`), { recursive: true, force: true });
     }
   } finally {

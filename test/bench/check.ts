@@ -69,7 +69,10 @@ export async function run(args: string[]): Promise<void> {
     const t0 = performance.now();
     const vms = await source.listVms();
     const t1 = performance.now();
-    const mappings = normalizeMappings({ networkMappings: [{ source: { name: 'DC0_DVPG0' }, target: { name: 'pod' }, type: 'pod' }], storageMappings: [{ source: { name: 'LocalDS_0' }, target: { name: 'standard' } }] });
+    const mappings = normalizeMappings({
+      networkMappings: [{ source: { name: 'DC0_DVPG0' }, target: { name: 'pod' }, type: 'pod' }],
+      storageMappings: [{ source: { name: 'LocalDS_0' }, target: { name: 'standard' } }],
+    });
     const report = evaluateSelection({ items: vms.map((vm) => ({ vm, source: config, mappings, osMap: DEFAULT_OS_MAP })), mappingEvaluated: true });
     const t2 = performance.now();
     const roundTrips = source.stats().roundTrips;
@@ -81,7 +84,10 @@ export async function run(args: string[]): Promise<void> {
       ['v2v check --all --mapping (CLI, median of 5)', `${check.ms.toFixed(0)} ms (exit ${check.code})`],
       ['check − inventory', `${(check.ms - inventory.ms).toFixed(0)} ms (budget ≤ 1000 ms)`],
       ['in-process listVms', `${(t1 - t0).toFixed(0)} ms, ${roundTrips} SOAP round trips`],
-      ['in-process evaluation (rules + mapping + report)', `${(t2 - t1).toFixed(1)} ms for ${report.summary.vms} VMs (${report.summary.Critical} critical, ${report.summary.Warning} warning, ${report.summary.Information} information)`],
+      [
+        'in-process evaluation (rules + mapping + report)',
+        `${(t2 - t1).toFixed(1)} ms for ${report.summary.vms} VMs (${report.summary.Critical} critical, ${report.summary.Warning} warning, ${report.summary.Information} information)`,
+      ],
     ];
     const width = Math.max(...rows.map(([k]) => k.length));
     for (const [k, v] of rows) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);

@@ -31,10 +31,29 @@ async function wholePipeline(work: string, image: string, i: number, env: NodeJS
     const mapping = join(work, 'mapping.yaml');
     await writeFile(mapping, GUEST_VM_MAPPING);
     const t0 = performance.now();
-    execFileSync(process.execPath, [`${REPO}bin/v2v.js`, 'convert', '--sources', sources, '--source', 'vc', '--vm', 'DC0_C0_RP0_VM0', '--mapping', mapping, '--target', join(work, `pipeline-${i}`), '--vddk-libdir', fakeVddkDir()], {
-      env: { ...env, ...fake.env, V2V_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    execFileSync(
+      process.execPath,
+      [
+        `${REPO}bin/v2v.js`,
+        'convert',
+        '--sources',
+        sources,
+        '--source',
+        'vc',
+        '--vm',
+        'DC0_C0_RP0_VM0',
+        '--mapping',
+        mapping,
+        '--target',
+        join(work, `pipeline-${i}`),
+        '--vddk-libdir',
+        fakeVddkDir(),
+      ],
+      {
+        env: { ...env, ...fake.env, V2V_LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
     const took = seconds(t0);
     await rm(join(work, `pipeline-${i}`), { recursive: true, force: true });
     return took;
@@ -46,7 +65,10 @@ async function wholePipeline(work: string, image: string, i: number, env: NodeJS
 const seconds = (t0: number): number => (performance.now() - t0) / 1000;
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { runs: { type: 'string', default: '1' }, naming: { type: 'string', default: 'eth' }, pipeline: { type: 'boolean', default: true } } });
+  const { values } = parseArgs({
+    args,
+    options: { runs: { type: 'string', default: '1' }, naming: { type: 'string', default: 'eth' }, pipeline: { type: 'boolean', default: true } },
+  });
   const images = guestImages();
   const acceleration = await detectAcceleration(process.env);
   const env = libguestfsEnv(process.env, acceleration);
@@ -84,7 +106,10 @@ export async function run(args: string[]): Promise<void> {
       const parts = `virt-v2v ${s.virtV2v.toFixed(1)} s + NICs ${s.nics.toFixed(1)} s + commit ${s.commit.toFixed(1)} s + overlays/XML ${(s.total - s.virtV2v - s.nics - s.commit).toFixed(1)} s`;
       const pipeline = values.pipeline ? await wholePipeline(work, images.debian, i, env) : undefined;
       rows.push({ bare: bareSeconds, ours: oursSeconds, parts, ...(pipeline !== undefined ? { pipeline } : {}) });
-      if (pipeline !== undefined) process.stdout.write(`run ${i + 1}: whole \`v2v convert\` (vcsim + fake VDDK copy + conversion + NICs + manifests) ${pipeline.toFixed(1)} s; overhead over bare ${(((pipeline - bareSeconds) / bareSeconds) * 100).toFixed(1)} %\n`);
+      if (pipeline !== undefined)
+        process.stdout.write(
+          `run ${i + 1}: whole \`v2v convert\` (vcsim + fake VDDK copy + conversion + NICs + manifests) ${pipeline.toFixed(1)} s; overhead over bare ${(((pipeline - bareSeconds) / bareSeconds) * 100).toFixed(1)} %\n`,
+        );
       process.stdout.write(
         `run ${i + 1}: bare virt-v2v-in-place ${bareSeconds.toFixed(1)} s; convertGuest ${oursSeconds.toFixed(1)} s (${parts}); overhead ${(((oursSeconds - bareSeconds) / bareSeconds) * 100).toFixed(1)} %\n`,
       );

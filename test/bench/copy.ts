@@ -76,13 +76,17 @@ export async function run(args: string[]): Promise<void> {
   const small = join(base, 'disk-256m.raw');
   const t0 = performance.now();
   if (!existsSync(raw)) makeSparseRaw(raw, size, 1024, data / 1024);
-  if (!existsSync(small)) makeSparseRaw(small, size, 256, (data / 4) / 256, 2);
+  if (!existsSync(small)) makeSparseRaw(small, size, 256, data / 4 / 256, 2);
   if (!existsSync(qcow2)) execFileSync('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', raw, qcow2]);
   if (!existsSync(xz)) execFileSync('sh', ['-c', `xz -0 -T2 --block-size=16MiB -c '${raw}' > '${xz}'`]);
   process.stderr.write(`fixtures ready in ${fmt((performance.now() - t0) / 1000, 1)} s: ${raw} (${allocated(raw) / MiB} MiB allocated)\n`);
 
   // The xz case needs a web server: ours, in its own process so it does not share our CPU accounting.
-  const server = spawn(process.execPath, ['-e', `import('${REPO}dist/test/helpers/image-server.js').then(async (m) => { const s = await m.startImageServer({ root: '${base}' }); console.log(s.url); })`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(
+    process.execPath,
+    ['-e', `import('${REPO}dist/test/helpers/image-server.js').then(async (m) => { const s = await m.startImageServer({ root: '${base}' }); console.log(s.url); })`],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const url = await new Promise<string>((resolve) => server.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
   const v2v = [process.execPath, `${REPO}bin/v2v.js`];
   const engine = [process.execPath, `${REPO}dist/test/bench/runners/copy-engine.js`];
@@ -132,8 +136,22 @@ export async function run(args: string[]): Promise<void> {
   // xz over HTTP → raw
   resetOut();
   measure('xz/HTTP→raw file', 'v2v engine', [...engine, `${url}/disk.raw.xz`, out], file, undefined, resetOut);
-  both('xz/HTTP→raw file', 'qemu-img (nbdkit curl+xz)', ['nbdkit', '-U', '-', 'curl', `${url}/disk.raw.xz`, '--filter=xz', '--run', `qemu-img convert -f raw -O raw "$uri" '${target}'`], file, target, resetOut);
-  both('xz/HTTP→raw file', 'nbdcopy (nbdkit curl+xz)', ['nbdkit', '-U', '-', 'curl', `${url}/disk.raw.xz`, '--filter=xz', '--run', `nbdcopy "$uri" '${target}'`], file, target, resetOut);
+  both(
+    'xz/HTTP→raw file',
+    'qemu-img (nbdkit curl+xz)',
+    ['nbdkit', '-U', '-', 'curl', `${url}/disk.raw.xz`, '--filter=xz', '--run', `qemu-img convert -f raw -O raw "$uri" '${target}'`],
+    file,
+    target,
+    resetOut,
+  );
+  both(
+    'xz/HTTP→raw file',
+    'nbdcopy (nbdkit curl+xz)',
+    ['nbdkit', '-U', '-', 'curl', `${url}/disk.raw.xz`, '--filter=xz', '--run', `nbdcopy "$uri" '${target}'`],
+    file,
+    target,
+    resetOut,
+  );
 
   // raw → block device (a loop device over a sparse file; allocation = its backing file)
   const loop = createLoopDevice(join(base, 'loop-backing.img'), size);
@@ -149,15 +167,23 @@ export async function run(args: string[]): Promise<void> {
     server.kill();
   }
 
-  const lines = ['| case | tool | time (s) | throughput (virtual MiB/s) | v2v engine speed ÷ this | target allocated (MiB) | peak RSS (MiB) |', '|---|---|---:|---:|---:|---:|---:|'];
+  const lines = [
+    '| case | tool | time (s) | throughput (virtual MiB/s) | v2v engine speed ÷ this | target allocated (MiB) | peak RSS (MiB) |',
+    '|---|---|---:|---:|---:|---:|---:|',
+  ];
   for (const r of rows) {
     const ours = rows.find((o) => o.kase === r.kase && o.tool === 'v2v engine');
     const ratio = ours ? r.seconds / ours.seconds : NaN;
-    lines.push(`| ${r.kase} | ${r.tool}${r.ok ? '' : ' (FAILED)'} | ${fmt(r.seconds)} | ${fmt(r.virtual / MiB / r.seconds, 0)} | ${fmt(ratio)} | ${fmt(r.allocated / MiB, 0)} | ${r.rssMiB} |`);
+    lines.push(
+      `| ${r.kase} | ${r.tool}${r.ok ? '' : ' (FAILED)'} | ${fmt(r.seconds)} | ${fmt(r.virtual / MiB / r.seconds, 0)} | ${fmt(ratio)} | ${fmt(r.allocated / MiB, 0)} | ${r.rssMiB} |`,
+    );
   }
   const big = rows.find((r) => r.kase === 'raw→raw file' && r.tool === 'v2v engine');
   const smallRow = rows.find((r) => r.kase.startsWith('raw→raw, 256') && r.tool === 'v2v engine');
   process.stdout.write(lines.join('\n') + '\n');
-  if (big && smallRow) process.stdout.write(`\ntime ∝ allocated: 1 GiB of data took ${fmt(big.seconds)} s, 256 MiB took ${fmt(smallRow.seconds)} s (ratio ${fmt(big.seconds / smallRow.seconds)} for 4× the data)\n`);
+  if (big && smallRow)
+    process.stdout.write(
+      `\ntime ∝ allocated: 1 GiB of data took ${fmt(big.seconds)} s, 256 MiB took ${fmt(smallRow.seconds)} s (ratio ${fmt(big.seconds / smallRow.seconds)} for 4× the data)\n`,
+    );
   if (!keep) rmSync(out, { recursive: true, force: true });
 }

@@ -26,7 +26,9 @@ export async function run(args: string[]): Promise<void> {
       const roundTrips = source.stats().roundTrips;
       // Fixed cost: RetrieveServiceContent, Login, CreateContainerView, DestroyView, Logout.
       const pages = roundTrips - 5;
-      rows.push(`run ${i + 1}: ${vms.length} VMs in ${seconds.toFixed(2)} s = ${(vms.length / seconds).toFixed(0)} VMs/s; ${roundTrips} SOAP round trips = 5 fixed + ${pages} property-collector pages of ≤ ${values.page} objects`);
+      rows.push(
+        `run ${i + 1}: ${vms.length} VMs in ${seconds.toFixed(2)} s = ${(vms.length / seconds).toFixed(0)} VMs/s; ${roundTrips} SOAP round trips = 5 fixed + ${pages} property-collector pages of ≤ ${values.page} objects`,
+      );
     }
     process.stdout.write(`${rows.join('\n')}\n`);
   } finally {

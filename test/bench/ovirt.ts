@@ -66,7 +66,7 @@ export async function run(args: string[]): Promise<void> {
     const t1 = performance.now();
     await run_('cp', ['--sparse=always', image, join(dir, 'cp.raw')]);
     const cpMs = performance.now() - t1;
-    const mbps = (n: number, t: number) => ((n / MiB) / (t / 1000)).toFixed(0);
+    const mbps = (n: number, t: number) => (n / MiB / (t / 1000)).toFixed(0);
     process.stdout.write(
       `imageio download: ${(result.dataBytes / MiB).toFixed(0)} MiB of data in a 4 GiB disk, ${ms.toFixed(0)} ms (${mbps(result.dataBytes, ms)} MiB/s data), target allocation ${(((await stat(join(dir, 'out.raw'))).blocks * 512) / MiB).toFixed(0)} MiB\n` +
         `cp --sparse=always of the same file: ${cpMs.toFixed(0)} ms (${mbps(result.dataBytes, cpMs)} MiB/s data)\n` +

@@ -145,7 +145,12 @@ export async function run(args: string[]): Promise<void> {
     const best = Math.max(...rows.map((r) => r.vddk)) / Math.max(...rows.map((r) => r.direct));
     const ratio = median(rows.map((r) => r.vddk / r.direct));
     process.stdout.write(`best VDDK / best direct: ${best.toFixed(2)}; median per-run ratio: ${ratio.toFixed(2)} (target ≥ 0.90) ${best >= 0.9 ? 'PASS' : 'FAIL'}\n`);
-    process.stdout.write(`load average while measuring: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} CPUs\n`);
+    process.stdout.write(
+      `load average while measuring: ${(await import('node:os'))
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} on ${(await import('node:os')).cpus().length} CPUs\n`,
+    );
 
     // Leaks: open / read 1 MiB / extents / close, many times.
     const cycle = async () => {
@@ -161,7 +166,9 @@ export async function run(args: string[]): Promise<void> {
     const before = process.memoryUsage().rss;
     for (let i = 0; i < cycles; i++) await cycle();
     const after = process.memoryUsage().rss;
-    process.stdout.write(`${cycles} open/read/close cycles: RSS ${(before / MiB).toFixed(1)} → ${(after / MiB).toFixed(1)} MiB (no forced GC; test/integration/vddk-leak.test.ts measures after full GCs)\n`);
+    process.stdout.write(
+      `${cycles} open/read/close cycles: RSS ${(before / MiB).toFixed(1)} → ${(after / MiB).toFixed(1)} MiB (no forced GC; test/integration/vddk-leak.test.ts measures after full GCs)\n`,
+    );
     process.stdout.write(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

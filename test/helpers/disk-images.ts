@@ -55,13 +55,24 @@ export function makeImageSet(dir: string, size = 64 * MiB): ImageSet {
   writeFileSync(join(isoRoot, 'README.TXT'), 'v2v test ISO\n');
   writeFileSync(join(isoRoot, 'DATA.BIN'), randomBytes(300 * 1024));
   execFileSync('genisoimage', ['-quiet', '-o', join(dir, 'disk.iso'), '-V', 'V2VTEST', '-r', isoRoot]);
-  return { dir, raw, qcow2: join(dir, 'disk.qcow2'), vmdk: join(dir, 'disk.vmdk'), gz: join(dir, 'disk.raw.gz'), xz: join(dir, 'disk.raw.xz'), iso: join(dir, 'disk.iso'), rawSize: size };
+  return {
+    dir,
+    raw,
+    qcow2: join(dir, 'disk.qcow2'),
+    vmdk: join(dir, 'disk.vmdk'),
+    gz: join(dir, 'disk.raw.gz'),
+    xz: join(dir, 'disk.raw.xz'),
+    iso: join(dir, 'disk.iso'),
+    rawSize: size,
+  };
 }
 
 /** `qemu-img compare` exit 0 = identical (a larger target's tail must read as zeros). */
 export function imagesIdentical(source: string, target: string, sourceFormat?: string): { identical: boolean; output: string } {
   try {
-    const output = execFileSync('qemu-img', ['compare', ...(sourceFormat ? ['-f', sourceFormat] : []), '-F', 'raw', source, target], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+    const output = execFileSync('qemu-img', ['compare', ...(sourceFormat ? ['-f', sourceFormat] : []), '-F', 'raw', source, target], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).toString();
     return { identical: true, output };
   } catch (e) {
     const err = e as { status?: number; stdout?: Buffer; stderr?: Buffer };

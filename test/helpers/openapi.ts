@@ -51,7 +51,9 @@ const KINDS: Record<string, { file: string; definition: string; apiVersion: stri
 };
 
 function describeErrors(errors: ErrorObject[] | null | undefined): string[] {
-  return (errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params['additionalProperty'])})` : ''}`);
+  return (errors ?? []).map(
+    (e) => `${e.instancePath || '/'} ${e.message ?? ''}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params['additionalProperty'])})` : ''}`,
+  );
 }
 
 /** Problems with one object (empty when it is valid), as `kubectl apply --dry-run=client` would see them. */
@@ -61,7 +63,8 @@ export function validateObject(obj: unknown): string[] {
   if (!kind) return [`unknown kind ${String(o?.kind)}`];
   const problems: string[] = [];
   if (o.apiVersion !== kind.apiVersion) problems.push(`apiVersion is ${String(o.apiVersion)}, expected ${kind.apiVersion}`);
-  if (typeof o.metadata?.name !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(o.metadata.name) || o.metadata.name.length > 63) problems.push(`metadata.name ${String(o.metadata?.name)} is not an RFC 1123 label`);
+  if (typeof o.metadata?.name !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(o.metadata.name) || o.metadata.name.length > 63)
+    problems.push(`metadata.name ${String(o.metadata?.name)} is not an RFC 1123 label`);
   for (const [i, t] of (o.spec?.dataVolumeTemplates ?? []).entries()) {
     if (t.apiVersion !== undefined && t.apiVersion !== 'cdi.kubevirt.io/v1beta1') problems.push(`dataVolumeTemplates[${i}].apiVersion is ${String(t.apiVersion)}`);
     if (t.kind !== undefined && t.kind !== 'DataVolume') problems.push(`dataVolumeTemplates[${i}].kind is ${String(t.kind)}`);

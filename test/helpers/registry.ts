@@ -65,7 +65,12 @@ function sha256(data: Buffer): string {
  * Builds an OCI layout holding one layer (a tar made by GNU tar, gzip'd, with
  * the disk at `disk/<name>`, or `layerTar` as given) and pushes it with skopeo.
  */
-export async function pushContainerDisk(registry: Registry, image: string, ref: string, options: { diskName?: string; layerTar?: Buffer; format?: 'oci' | 'v2s2'; destCreds?: string } = {}): Promise<void> {
+export async function pushContainerDisk(
+  registry: Registry,
+  image: string,
+  ref: string,
+  options: { diskName?: string; layerTar?: Buffer; format?: 'oci' | 'v2s2'; destCreds?: string } = {},
+): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'v2v-oci-'));
   try {
     let layer: Buffer;
@@ -103,10 +108,24 @@ export async function pushContainerDisk(registry: Registry, image: string, ref: 
     );
     const manifestDesc = put(manifest);
     writeFileSync(join(work, 'oci', 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-    writeFileSync(join(work, 'oci', 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifestDesc, annotations: { 'org.opencontainers.image.ref.name': 'latest' } }] }));
+    writeFileSync(
+      join(work, 'oci', 'index.json'),
+      JSON.stringify({
+        schemaVersion: 2,
+        manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifestDesc, annotations: { 'org.opencontainers.image.ref.name': 'latest' } }],
+      }),
+    );
     // Asynchronous: the registry's token service may live in this very process.
     await new Promise<void>((resolve, reject) => {
-      const args = ['copy', '--quiet', '--dest-tls-verify=false', ...(options.format === 'v2s2' ? ['--format', 'v2s2'] : []), ...(options.destCreds ? ['--dest-creds', options.destCreds] : []), `oci:${join(work, 'oci')}:latest`, `docker://${registry.host}/${ref}`];
+      const args = [
+        'copy',
+        '--quiet',
+        '--dest-tls-verify=false',
+        ...(options.format === 'v2s2' ? ['--format', 'v2s2'] : []),
+        ...(options.destCreds ? ['--dest-creds', options.destCreds] : []),
+        `oci:${join(work, 'oci')}:latest`,
+        `docker://${registry.host}/${ref}`,
+      ];
       const child = spawn('skopeo', args, { stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -143,4 +162,3 @@ export function makeTar(entries: { name: string; data?: Buffer; type?: '0' | '5'
   blocks.push(Buffer.alloc(1024));
   return Buffer.concat(blocks);
 }
-

@@ -95,7 +95,12 @@ export async function startVcsim(options: VcsimOptions = {}): Promise<Vcsim> {
       await writeFile(pwFile, `${password}\n`, { mode: 0o600 });
       const file = join(dir, `sources-${name}.yaml`);
       const entry = { name, type: 'vsphere', url, username, passwordFile: pwFile, ...extra };
-      await writeFile(file, `sources:\n  - ${Object.entries(entry).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n    ')}\n`);
+      await writeFile(
+        file,
+        `sources:\n  - ${Object.entries(entry)
+          .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+          .join('\n    ')}\n`,
+      );
       return file;
     },
     async stop() {

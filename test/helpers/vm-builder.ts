@@ -15,7 +15,16 @@ export class VmBuilder {
 
   /** A powered-off RHEL 8 VM: one SCSI disk on LocalDS_0, one vmxnet3 NIC on VM Network. */
   static vsphere(name = 'web-01'): VmBuilder {
-    const source: VsphereFacts = { type: 'vsphere', moref: 'vm-42', uuid: '4223a5b2-0000-0000-0000-000000000042', instanceUuid: '5023a5b2-0000-0000-0000-000000000042', cluster: { id: 'domain-c7', name: 'DC0_C0' }, changeTrackingEnabled: true, devices: [], tpm: false };
+    const source: VsphereFacts = {
+      type: 'vsphere',
+      moref: 'vm-42',
+      uuid: '4223a5b2-0000-0000-0000-000000000042',
+      instanceUuid: '5023a5b2-0000-0000-0000-000000000042',
+      cluster: { id: 'domain-c7', name: 'DC0_C0' },
+      changeTrackingEnabled: true,
+      devices: [],
+      tpm: false,
+    };
     const controller: Controller = { key: '1000', bus: 'scsi', model: 'ParaVirtualSCSIController', busNumber: 0, sharing: 'noSharing' };
     return new VmBuilder({
       id: 'vm-42',
@@ -29,9 +38,31 @@ export class VmBuilder {
       secureBoot: false,
       controllers: [controller],
       disks: [
-        { key: '2000', name: 'Hard disk 1', capacityBytes: 20 * GiB, controller: { bus: 'scsi', model: 'ParaVirtualSCSIController', key: '1000' }, unitNumber: 0, file: `[LocalDS_0] ${name}/${name}.vmdk`, datastore: { id: 'datastore-11', name: 'LocalDS_0' }, mode: 'persistent', shared: false, thin: true, format: 'vmdk' },
+        {
+          key: '2000',
+          name: 'Hard disk 1',
+          capacityBytes: 20 * GiB,
+          controller: { bus: 'scsi', model: 'ParaVirtualSCSIController', key: '1000' },
+          unitNumber: 0,
+          file: `[LocalDS_0] ${name}/${name}.vmdk`,
+          datastore: { id: 'datastore-11', name: 'LocalDS_0' },
+          mode: 'persistent',
+          shared: false,
+          thin: true,
+          format: 'vmdk',
+        },
       ],
-      nics: [{ key: '4000', name: 'Network adapter 1', mac: '00:50:56:aa:bb:01', model: 'vmxnet3', network: { id: 'network-7', name: 'VM Network', kind: 'Network' }, connected: true, pciSlot: 160 }],
+      nics: [
+        {
+          key: '4000',
+          name: 'Network adapter 1',
+          mac: '00:50:56:aa:bb:01',
+          model: 'vmxnet3',
+          network: { id: 'network-7', name: 'VM Network', kind: 'Network' },
+          connected: true,
+          pciSlot: 160,
+        },
+      ],
       snapshots: [],
       source,
     });
@@ -39,7 +70,16 @@ export class VmBuilder {
 
   /** A down RHEL 8 VM: one virtio_scsi image disk on domain "data", one virtio NIC on ovirtmgmt/ovirtmgmt. */
   static ovirt(name = 'db-01'): VmBuilder {
-    const source: OvirtFacts = { type: 'ovirt', status: 'down', cluster: { id: 'c-1', name: 'Default' }, usbEnabled: false, watchdogs: [], hostDevices: [], hasIllegalImages: false, migratable: false };
+    const source: OvirtFacts = {
+      type: 'ovirt',
+      status: 'down',
+      cluster: { id: 'c-1', name: 'Default' },
+      usbEnabled: false,
+      watchdogs: [],
+      hostDevices: [],
+      hasIllegalImages: false,
+      migratable: false,
+    };
     return new VmBuilder({
       id: '80554327-0569-496b-bdeb-fcbbf52b827b',
       name,
@@ -66,7 +106,16 @@ export class VmBuilder {
           ovirt: { interface: 'virtio_scsi', storageType: 'image', usesScsiReservation: false, sgio: 'disabled', provisionedBytes: 10 * GiB, sparse: true },
         },
       ],
-      nics: [{ key: 'nic-1', name: 'nic1', mac: '56:6f:05:0f:00:01', model: 'virtio', network: { id: 'net-1', name: 'ovirtmgmt' }, ovirt: { plugged: true, vnicProfile: { id: 'vp-1', name: 'ovirtmgmt' } } }],
+      nics: [
+        {
+          key: 'nic-1',
+          name: 'nic1',
+          mac: '56:6f:05:0f:00:01',
+          model: 'virtio',
+          network: { id: 'net-1', name: 'ovirtmgmt' },
+          ovirt: { plugged: true, vnicProfile: { id: 'vp-1', name: 'ovirtmgmt' } },
+        },
+      ],
       snapshots: [{ id: 'snap-active', name: 'Active VM', type: 'active', status: 'ok' }],
       source,
     });

@@ -30,7 +30,6 @@ function smallDisk(path: string): string {
   return path;
 }
 
-
 describe('v2v batch: six vcsim VMs, two blocked, killed with -9 and resumed', () => {
   let vcsim: Vcsim;
   let work: string;
@@ -54,7 +53,10 @@ describe('v2v batch: six vcsim VMs, two blocked, killed with -9 and resumed', ()
     const sources = await vcsim.sourcesFile({ insecureSkipVerify: true, thumbprint: fake.thumbprint });
     await writeFile(join(work, 'mapping.yaml'), GUEST_VM_MAPPING);
     // The user's OS map, in the seed's ConfigMap format: the guests' debian10_64Guest gets a template of their own.
-    await writeFile(join(work, 'os-map.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: os-configmap\ndata:\n  osinfo2common: |\n    "debian10_64Guest": "debian10-house"\n');
+    await writeFile(
+      join(work, 'os-map.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: os-configmap\ndata:\n  osinfo2common: |\n    "debian10_64Guest": "debian10-house"\n',
+    );
     plan = join(work, 'plan.yaml');
     await writeFile(
       plan,
@@ -77,55 +79,51 @@ describe('v2v batch: six vcsim VMs, two blocked, killed with -9 and resumed', ()
   }, 300_000);
   afterAll(async () => vcsim?.stop());
 
-  it(
-    'converts 4, reports 2 blocked with their concern ids (exit 3); a run killed after two VMs resumes without redoing them',
-    async () => {
-      const state = join(work, 'state.json');
-      const args = [`${REPO}bin/v2v.js`, 'batch', plan, '--state', state, '--vddk-libdir', fakeVddkDir(), '-o', 'json'];
-      const trace1 = join(work, 'trace-1.log');
-      const child = spawn(process.execPath, args, { env: { ...process.env, ...env, FAKE_VDDK_TRACE: trace1 }, stdio: 'ignore' });
-      const succeeded = () => {
-        if (!existsSync(state)) return 0;
-        try {
-          return Object.values((JSON.parse(readFileSync(state, 'utf8')) as { vms: Record<string, { phase: string }> }).vms).filter((v) => v.phase === 'succeeded').length;
-        } catch {
-          return 0;
-        }
-      };
-      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-      for (let waited = 0; succeeded() < 2 && child.exitCode === null && waited < 240_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
-      expect(child.exitCode, 'the first run must still be going when two VMs are done').toBeNull();
-      child.kill('SIGKILL');
-      await exited;
-      const doneBeforeKill = Object.entries((JSON.parse(readFileSync(state, 'utf8')) as { vms: Record<string, { phase: string }> }).vms)
-        .filter(([, v]) => v.phase === 'succeeded')
-        .map(([k]) => k);
-      expect(doneBeforeKill.length).toBeGreaterThanOrEqual(2);
-      expect(doneBeforeKill.length).toBeLessThan(4);
-
-      const trace2 = join(work, 'trace-2.log');
-      const res = await runCli(args.slice(1), { env: { ...env, FAKE_VDDK_TRACE: trace2 }, timeoutMs: 300_000 });
-      expect(res.code, res.stderr).toBe(3);
-      const report = JSON.parse(res.stdout) as BatchReport;
-      expect(report.totals).toMatchObject({ succeeded: 4, blocked: 2, failed: 0 });
-      const blocked = Object.fromEntries(report.vms.filter((v) => v.phase === 'blocked').map((v) => [v.key, v.concerns.filter((c) => c.category === 'Critical').map((c) => c.id)]));
-      expect(blocked).toEqual({ 'vc/DC0_C0_RP0_VM4': ['vmware.power_state.on'], 'vc/DC0_C0_RP0_VM5': ['vmware.disk.controller.sata'] });
-
-      // Work done once: the second run never opened the disks of VMs finished before the kill.
-      const opened2 = readFileSync(trace2, 'utf8');
-      for (const key of doneBeforeKill) expect(opened2, key).not.toContain(`${key.split('/')[1]}/disk1.vmdk`);
-      // And no disk's data was counted twice: at most the data of four disks.
-      expect(report.totals.bytesCopied).toBeLessThanOrEqual(4 * DATA_PER_DISK);
-      for (const v of report.vms.filter((r) => r.phase === 'succeeded')) {
-        const dir = join(work, 'out', v.key.split('/')[1]!);
-        expect(existsSync(join(dir, 'disk0', 'disk.img'))).toBe(true);
-        expect(v.progress).toBe(100);
-        // The batch honours the user's OS map, as convert does.
-        expect(readFileSync(join(dir, 'manifests', 'virtualmachine.yaml'), 'utf8')).toContain('os.template.kubevirt.io/debian10-house');
+  it('converts 4, reports 2 blocked with their concern ids (exit 3); a run killed after two VMs resumes without redoing them', async () => {
+    const state = join(work, 'state.json');
+    const args = [`${REPO}bin/v2v.js`, 'batch', plan, '--state', state, '--vddk-libdir', fakeVddkDir(), '-o', 'json'];
+    const trace1 = join(work, 'trace-1.log');
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...env, FAKE_VDDK_TRACE: trace1 }, stdio: 'ignore' });
+    const succeeded = () => {
+      if (!existsSync(state)) return 0;
+      try {
+        return Object.values((JSON.parse(readFileSync(state, 'utf8')) as { vms: Record<string, { phase: string }> }).vms).filter((v) => v.phase === 'succeeded').length;
+      } catch {
+        return 0;
       }
-    },
-    600_000,
-  );
+    };
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    for (let waited = 0; succeeded() < 2 && child.exitCode === null && waited < 240_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+    expect(child.exitCode, 'the first run must still be going when two VMs are done').toBeNull();
+    child.kill('SIGKILL');
+    await exited;
+    const doneBeforeKill = Object.entries((JSON.parse(readFileSync(state, 'utf8')) as { vms: Record<string, { phase: string }> }).vms)
+      .filter(([, v]) => v.phase === 'succeeded')
+      .map(([k]) => k);
+    expect(doneBeforeKill.length).toBeGreaterThanOrEqual(2);
+    expect(doneBeforeKill.length).toBeLessThan(4);
+
+    const trace2 = join(work, 'trace-2.log');
+    const res = await runCli(args.slice(1), { env: { ...env, FAKE_VDDK_TRACE: trace2 }, timeoutMs: 300_000 });
+    expect(res.code, res.stderr).toBe(3);
+    const report = JSON.parse(res.stdout) as BatchReport;
+    expect(report.totals).toMatchObject({ succeeded: 4, blocked: 2, failed: 0 });
+    const blocked = Object.fromEntries(report.vms.filter((v) => v.phase === 'blocked').map((v) => [v.key, v.concerns.filter((c) => c.category === 'Critical').map((c) => c.id)]));
+    expect(blocked).toEqual({ 'vc/DC0_C0_RP0_VM4': ['vmware.power_state.on'], 'vc/DC0_C0_RP0_VM5': ['vmware.disk.controller.sata'] });
+
+    // Work done once: the second run never opened the disks of VMs finished before the kill.
+    const opened2 = readFileSync(trace2, 'utf8');
+    for (const key of doneBeforeKill) expect(opened2, key).not.toContain(`${key.split('/')[1]}/disk1.vmdk`);
+    // And no disk's data was counted twice: at most the data of four disks.
+    expect(report.totals.bytesCopied).toBeLessThanOrEqual(4 * DATA_PER_DISK);
+    for (const v of report.vms.filter((r) => r.phase === 'succeeded')) {
+      const dir = join(work, 'out', v.key.split('/')[1]!);
+      expect(existsSync(join(dir, 'disk0', 'disk.img'))).toBe(true);
+      expect(v.progress).toBe(100);
+      // The batch honours the user's OS map, as convert does.
+      expect(readFileSync(join(dir, 'manifests', 'virtualmachine.yaml'), 'utf8')).toContain('os.template.kubevirt.io/debian10-house');
+    }
+  }, 600_000);
 
   it('--emit jobs writes per VM a ConfigMap, PVCs and a Job that validate as Kubernetes objects', async () => {
     const out = join(work, 'jobs');

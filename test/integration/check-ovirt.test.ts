@@ -125,7 +125,10 @@ describe('v2v check against the oVirt fake', () => {
   it('clean VMs are valid with no Critical concern, and the run exits 3 for the others', () => {
     for (const name of ['vm-clean-1', 'vm-clean-2', 'vm-clean-3', 'vm-clean-cluster2']) {
       const vm = concernsOf(name);
-      expect(vm.concerns.filter((c) => c.category === 'Critical'), name).toEqual([]);
+      expect(
+        vm.concerns.filter((c) => c.category === 'Critical'),
+        name,
+      ).toEqual([]);
       expect(vm.valid).toBe(true);
     }
     expect(code).toBe(3);
@@ -152,7 +155,11 @@ stringData:
     username: ${fake.username}
     password: ${fake.password}
     caCert: |
-${ca.trim().split('\n').map((l) => `      ${l}`).join('\n')}
+${ca
+  .trim()
+  .split('\n')
+  .map((l) => `      ${l}`)
+  .join('\n')}
 ---
 ${MAPPING}---
 apiVersion: v2v.kubevirt.io/v1beta1

@@ -110,7 +110,13 @@ describe('v2v check and plan against vcsim', () => {
     expect(ids(unmapped.report)).toContain('mapping.network.unmapped');
     expect(unmapped.report.vms[0]!.conditions[0]).toMatchObject({ type: 'Valid', status: 'False', reason: 'IncompleteMappingRules' });
     const twoPods = join(dir, 'two-pods.yaml');
-    await writeFile(twoPods, resourceMapping([{ name: 'DC0_DVPG0', type: 'pod' }, { name: 'VM Network', type: 'pod' }]));
+    await writeFile(
+      twoPods,
+      resourceMapping([
+        { name: 'DC0_DVPG0', type: 'pod' },
+        { name: 'VM Network', type: 'pod' },
+      ]),
+    );
     const multiple = await check(['--vm', 'DC0_C0_RP0_VM3', '--mapping', twoPods]);
     expect(multiple.code).toBe(3);
     expect(ids(multiple.report)).toContain('mapping.network.multiple_pod');
@@ -138,7 +144,9 @@ describe('v2v check and plan against vcsim', () => {
     expect(report.summary).toMatchObject({ vms: 5, valid: 1, invalid: 4 });
     const human = await runCli(['check', '--sources', sources, '--source', 'vc', '--all', '--mapping', mapping]);
     expect(human.code).toBe(3);
-    expect(human.stdout).toMatch(/DC0_C0_RP0_VM0 \(vm-\d+, on\) — NOT VALID\n {2}Critical:\n {4}vmware\.power_state\.on: VM is not powered off\n {6}the VM is powered on\n {6}hint: shut the guest down/);
+    expect(human.stdout).toMatch(
+      /DC0_C0_RP0_VM0 \(vm-\d+, on\) — NOT VALID\n {2}Critical:\n {4}vmware\.power_state\.on: VM is not powered off\n {6}the VM is powered on\n {6}hint: shut the guest down/,
+    );
     expect(human.stdout).toMatch(/5 VMs checked: 1 valid, 4 not valid/);
   });
 
@@ -213,7 +221,9 @@ describe('v2v check and plan against vcsim', () => {
       const res = await runCli(['plan', '-f', await objects('DC0_C0_RP0_VM2', thumbprint)]);
       expect(res.code, res.stderr).toBe(0);
       expect(res.stderr).toContain('the name "vm_example" is not an RFC 1123 label');
-      const [vm] = parseAllDocuments(res.stdout).map((d) => d.toJS() as { metadata: { name: string; namespace: string }; spec: { running: boolean; dataVolumeTemplates: { spec: { pvc: { storageClassName: string } } }[] } });
+      const [vm] = parseAllDocuments(res.stdout).map(
+        (d) => d.toJS() as { metadata: { name: string; namespace: string }; spec: { running: boolean; dataVolumeTemplates: { spec: { pvc: { storageClassName: string } } }[] } },
+      );
       expect(vm!.metadata).toMatchObject({ name: 'vm-example', namespace: 'default' });
       expect(vm!.spec.running).toBe(true);
       expect(vm!.spec.dataVolumeTemplates[0]!.spec.pvc.storageClassName).toBe('standard');
@@ -248,11 +258,29 @@ describe('v2v check and plan against vcsim', () => {
   describe('v2v plan', () => {
     it('emits VirtualMachines that pass the KubeVirt OpenAPI schema (blank and CDI vddk volumes)', async () => {
       for (const copy of ['blank', 'cdi']) {
-        const res = await runCli(['plan', '--sources', sources, '--source', 'vc', '--vm', 'DC0_C0_RP0_VM2', '--vm', 'DC0_C0_RP0_VM3', '--mapping', mapping, '--namespace', 'imports', '--copy', copy]);
+        const res = await runCli([
+          'plan',
+          '--sources',
+          sources,
+          '--source',
+          'vc',
+          '--vm',
+          'DC0_C0_RP0_VM2',
+          '--vm',
+          'DC0_C0_RP0_VM3',
+          '--mapping',
+          mapping,
+          '--namespace',
+          'imports',
+          '--copy',
+          copy,
+        ]);
         // VM3 has an unmapped NIC: the plan is emitted, the Critical concern is reported, exit 3.
         expect(res.code, res.stderr).toBe(3);
         expect(res.stderr).toMatch(/critical dc0-c0-rp0-vm3: mapping\.network\.unmapped/);
-        const docs = parseAllDocuments(res.stdout).map((d) => d.toJS() as { metadata: { name: string }; spec: { dataVolumeTemplates: { spec: { source: Record<string, unknown> } }[] } });
+        const docs = parseAllDocuments(res.stdout).map(
+          (d) => d.toJS() as { metadata: { name: string }; spec: { dataVolumeTemplates: { spec: { source: Record<string, unknown> } }[] } },
+        );
         expect(docs.map((d) => d.metadata.name)).toEqual(['dc0-c0-rp0-vm2', 'dc0-c0-rp0-vm3']);
         for (const d of docs) expect(validateObject(d)).toEqual([]);
         expect(Object.keys(docs[0]!.spec.dataVolumeTemplates[0]!.spec.source)).toEqual([copy === 'blank' ? 'blank' : 'vddk']);

@@ -6,7 +6,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CommitUndo } from '../../src/convert/commit-undo.js';
 
 const MiB = 1 << 20;
-const sha = async (path: string): Promise<string> => createHash('sha256').update(await readFile(path)).digest('hex');
+const sha = async (path: string): Promise<string> =>
+  createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 
 describe('CommitUndo on real files', () => {
   let dir: string;

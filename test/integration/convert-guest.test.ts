@@ -92,7 +92,15 @@ describe('convertGuest on the Debian guest', () => {
 
   it('reports the guest, the steps and virt-v2v phases in order, and leaves no overlay behind', async () => {
     // Named by the cheap probe (guest-probe.ts), from os-release: inspect-os would say "12.15", from debian_version.
-    expect(report.os).toMatchObject({ root: '/dev/sda1', type: 'linux', distro: 'debian', majorVersion: 12, osinfo: 'debian12', hostname: 'v2v-test-guest', productName: 'Debian GNU/Linux 12 (bookworm)' });
+    expect(report.os).toMatchObject({
+      root: '/dev/sda1',
+      type: 'linux',
+      distro: 'debian',
+      majorVersion: 12,
+      osinfo: 'debian12',
+      hostname: 'v2v-test-guest',
+      productName: 'Debian GNU/Linux 12 (bookworm)',
+    });
     expect(report.acceleration.forceTcg).toBe(true);
     const steps = events.flatMap((e) => (e.kind === 'step' ? [e.step] : []));
     expect(steps).toEqual(['preparing', 'converting', 'renaming-nics', 'committing', 'done']);
@@ -144,138 +152,170 @@ describe('convertGuest on the Debian guest', () => {
     expect(files['/etc/initramfs-tools/modules']).toMatch(/virtio_blk/);
   });
 
-  it('virt-inspector reads the converted disk as Debian 12', () => {
-    // virt-v2v-inspector runs a whole throwaway conversion (~4 min under TCG
-    // here); virt-inspector is libguestfs' same inspection in ~25 s.
-    const xml = execFileSync('virt-inspector', ['--no-applications', '--no-icon', '-a', disk], { env, encoding: 'utf8', maxBuffer: 1 << 26 });
-    expect(xml).toContain('<distro>debian</distro>');
-    expect(xml).toContain('<major_version>12</major_version>');
-    expect(xml).toContain('<osinfo>debian12</osinfo>');
-    expect(xml).toMatch(/<mountpoint dev="\/dev\/sda1">\/<\/mountpoint>/);
-  }, 10 * MINUTES);
+  it(
+    'virt-inspector reads the converted disk as Debian 12',
+    () => {
+      // virt-v2v-inspector runs a whole throwaway conversion (~4 min under TCG
+      // here); virt-inspector is libguestfs' same inspection in ~25 s.
+      const xml = execFileSync('virt-inspector', ['--no-applications', '--no-icon', '-a', disk], { env, encoding: 'utf8', maxBuffer: 1 << 26 });
+      expect(xml).toContain('<distro>debian</distro>');
+      expect(xml).toContain('<major_version>12</major_version>');
+      expect(xml).toContain('<osinfo>debian12</osinfo>');
+      expect(xml).toMatch(/<mountpoint dev="\/dev\/sda1">\/<\/mountpoint>/);
+    },
+    10 * MINUTES,
+  );
 
-  it('the converted disk boots on virtio under qemu: root on /dev/vda1', async () => {
-    // The guest's init is a marker script (test/guest/files/usr/local/sbin/v2v-boot-marker)
-    // that prints what the kernel saw and powers off. A copy: booting replays the journal.
-    const bootDisk = join(work, 'boot.img');
-    execFileSync('cp', ['--sparse=always', disk, bootDisk]);
-    const serial = join(work, 'serial.log');
-    // prettier-ignore
-    execFileSync('qemu-system-x86_64', [
+  it(
+    'the converted disk boots on virtio under qemu: root on /dev/vda1',
+    async () => {
+      // The guest's init is a marker script (test/guest/files/usr/local/sbin/v2v-boot-marker)
+      // that prints what the kernel saw and powers off. A copy: booting replays the journal.
+      const bootDisk = join(work, 'boot.img');
+      execFileSync('cp', ['--sparse=always', disk, bootDisk]);
+      const serial = join(work, 'serial.log');
+      // prettier-ignore
+      execFileSync('qemu-system-x86_64', [
       '-machine', 'q35,accel=tcg', '-cpu', 'max', '-m', '1024', '-display', 'none', '-vga', 'std',
       '-serial', `file:${serial}`, '-no-reboot',
       '-drive', `file=${bootDisk},format=raw,if=virtio`,
       '-netdev', 'user,id=n0', '-device', 'virtio-net-pci,netdev=n0,mac=00:50:56:aa:00:01',
     ], { timeout: 5 * MINUTES, stdio: 'ignore' });
-    const log = await readFile(serial, 'utf8');
-    expect(log).toMatch(/V2V-BOOT-OK root=\/dev\/vda1 /);
-    await rm(bootDisk, { force: true });
-  }, 10 * MINUTES);
+      const log = await readFile(serial, 'utf8');
+      expect(log).toMatch(/V2V-BOOT-OK root=\/dev\/vda1 /);
+      await rm(bootDisk, { force: true });
+    },
+    10 * MINUTES,
+  );
 
-  it('renaming the NICs again changes nothing and says so', async () => {
-    const before = await sha256(disk);
-    const again = await renameGuestNics({ drives: [{ path: disk, format: 'raw' }], nics: guestVm().nics, naming: 'eth', env });
-    expect(again.report).toMatchObject({ unchanged: true, changed: [], skipped: [] });
-    expect(again.os?.distro).toBe('debian');
-    expect(await sha256(disk)).toBe(before);
-  }, 10 * MINUTES);
+  it(
+    'renaming the NICs again changes nothing and says so',
+    async () => {
+      const before = await sha256(disk);
+      const again = await renameGuestNics({ drives: [{ path: disk, format: 'raw' }], nics: guestVm().nics, naming: 'eth', env });
+      expect(again.report).toMatchObject({ unchanged: true, changed: [], skipped: [] });
+      expect(again.os?.distro).toBe('debian');
+      expect(await sha256(disk)).toBe(before);
+    },
+    10 * MINUTES,
+  );
 
-  it('a guest without os-release, which the cheap probe cannot name, is named by inspect-os and still renamed', async () => {
-    const old = join(work, 'no-os-release.img');
-    execFileSync('cp', ['--sparse=always', images.debian, old]);
-    execFileSync('guestfish', ['-a', old, '-i'], { input: 'rm-f /etc/os-release\nrm-f /usr/lib/os-release\n', env });
-    const renamed = await renameGuestNics({ drives: [{ path: old, format: 'raw' }], nics: guestVm().nics, naming: 'eth', env });
-    expect(renamed.os).toMatchObject({ root: '/dev/sda1', type: 'linux', distro: 'debian', majorVersion: 12, osinfo: 'debian12' });
-    expect(renamed.os?.productName).toMatch(/^12\.\d+$/);
-    expect(renamed.report.changed.map((c) => c.renamedTo ?? c.path)).toContain('/etc/sysconfig/network-scripts/ifcfg-eth0');
-    await rm(old, { force: true });
-  }, 10 * MINUTES);
+  it(
+    'a guest without os-release, which the cheap probe cannot name, is named by inspect-os and still renamed',
+    async () => {
+      const old = join(work, 'no-os-release.img');
+      execFileSync('cp', ['--sparse=always', images.debian, old]);
+      execFileSync('guestfish', ['-a', old, '-i'], { input: 'rm-f /etc/os-release\nrm-f /usr/lib/os-release\n', env });
+      const renamed = await renameGuestNics({ drives: [{ path: old, format: 'raw' }], nics: guestVm().nics, naming: 'eth', env });
+      expect(renamed.os).toMatchObject({ root: '/dev/sda1', type: 'linux', distro: 'debian', majorVersion: 12, osinfo: 'debian12' });
+      expect(renamed.os?.productName).toMatch(/^12\.\d+$/);
+      expect(renamed.report.changed.map((c) => c.renamedTo ?? c.path)).toContain('/etc/sysconfig/network-scripts/ifcfg-eth0');
+      await rm(old, { force: true });
+    },
+    10 * MINUTES,
+  );
 });
 
 describe('convertGuest failure safety', () => {
-  it('a disk with no operating system fails with CONVERSION_NO_ROOT, keeps virt-v2v\'s message, leaves the disk byte-identical', async () => {
-    const { disk, before, scratch } = await freshDisk(images.noRoot, 'noroot');
-    const error = await convertGuest({ vm: guestVm(), disks: [{ path: disk, format: 'raw' }], workDir: scratch, env }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConversionError);
-    expect(error).toMatchObject({ code: 'CONVERSION_NO_ROOT', exitCode: 1 });
-    expect((error as ConversionError).message).toContain('No root device found in this operating system image');
-    expect(await sha256(disk)).toBe(before);
-    expect(await readdir(scratch)).toEqual([]);
-  }, 15 * MINUTES);
+  it(
+    "a disk with no operating system fails with CONVERSION_NO_ROOT, keeps virt-v2v's message, leaves the disk byte-identical",
+    async () => {
+      const { disk, before, scratch } = await freshDisk(images.noRoot, 'noroot');
+      const error = await convertGuest({ vm: guestVm(), disks: [{ path: disk, format: 'raw' }], workDir: scratch, env }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConversionError);
+      expect(error).toMatchObject({ code: 'CONVERSION_NO_ROOT', exitCode: 1 });
+      expect((error as ConversionError).message).toContain('No root device found in this operating system image');
+      expect(await sha256(disk)).toBe(before);
+      expect(await readdir(scratch)).toEqual([]);
+    },
+    15 * MINUTES,
+  );
 
-  it('virt-v2v killed mid-way → CONVERSION_FAILED, disk byte-identical, overlay removed', async () => {
-    const { disk, before, scratch } = await freshDisk(images.debian, 'killed');
-    let killed: Promise<void> | undefined;
-    const error = await convertGuest({
-      vm: guestVm(),
-      disks: [{ path: disk, format: 'raw' }],
-      workDir: scratch,
-      env,
-      onProgress: (e) => {
-        if (e.kind === 'phase' && e.phase === 'inspecting' && !killed) {
-          killed = (async () => {
-            const pid = await pidMentioning(scratch, 'virt-v2v-in-place');
-            if (pid === undefined) throw new Error('virt-v2v-in-place process not found');
-            process.kill(pid, 'SIGKILL');
-          })();
-        }
-      },
-    }).catch((e: unknown) => e);
-    await killed;
-    expect(error).toBeInstanceOf(ConversionError);
-    expect(error).toMatchObject({ code: 'CONVERSION_FAILED' });
-    expect((error as ConversionError).message).toContain('killed by SIGKILL');
-    expect(await sha256(disk)).toBe(before);
-    expect(await readdir(scratch)).toEqual([]);
-  }, 15 * MINUTES);
+  it(
+    'virt-v2v killed mid-way → CONVERSION_FAILED, disk byte-identical, overlay removed',
+    async () => {
+      const { disk, before, scratch } = await freshDisk(images.debian, 'killed');
+      let killed: Promise<void> | undefined;
+      const error = await convertGuest({
+        vm: guestVm(),
+        disks: [{ path: disk, format: 'raw' }],
+        workDir: scratch,
+        env,
+        onProgress: (e) => {
+          if (e.kind === 'phase' && e.phase === 'inspecting' && !killed) {
+            killed = (async () => {
+              const pid = await pidMentioning(scratch, 'virt-v2v-in-place');
+              if (pid === undefined) throw new Error('virt-v2v-in-place process not found');
+              process.kill(pid, 'SIGKILL');
+            })();
+          }
+        },
+      }).catch((e: unknown) => e);
+      await killed;
+      expect(error).toBeInstanceOf(ConversionError);
+      expect(error).toMatchObject({ code: 'CONVERSION_FAILED' });
+      expect((error as ConversionError).message).toContain('killed by SIGKILL');
+      expect(await sha256(disk)).toBe(before);
+      expect(await readdir(scratch)).toEqual([]);
+    },
+    15 * MINUTES,
+  );
 
-  it('cancelling after virt-v2v\'s work was committed (while the NICs are renamed) puts the disk back byte for byte', async () => {
-    const { disk, before, scratch } = await freshDisk(images.debian, 'cancelled-late');
-    const controller = new AbortController();
-    const lines: { msg: string; undoBytes?: number }[] = [];
-    // Cancelled the moment virt-v2v's overlay is in the disk and the NIC appliance is about to write.
-    const destination = new Writable({
-      write: (chunk: Buffer, _encoding, done) => {
-        const line = JSON.parse(chunk.toString()) as { msg: string; undoBytes?: number };
-        lines.push(line);
-        if (line.msg.startsWith('overlay committed')) controller.abort();
-        done();
-      },
-    });
-    const logger = createLogger({ json: true, level: 'info', destination });
-    const error = await convertGuest({
-      vm: guestVm(),
-      disks: [{ path: disk, format: 'raw' }],
-      workDir: scratch,
-      env,
-      logger,
-      signal: controller.signal,
-    }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(InterruptedError);
-    // virt-v2v's changes (the initramfs, fstab, …) had been written into the disk, then undone.
-    expect(lines.find((l) => l.msg.startsWith('overlay committed'))?.undoBytes).toBeGreaterThan(1 << 20);
-    expect(await sha256(disk)).toBe(before);
-    expect(await readdir(scratch)).toEqual([]);
-    expect(await pidMentioning(scratch, 'qemu-system-x86_64')).toBeUndefined();
-  }, 15 * MINUTES);
+  it(
+    "cancelling after virt-v2v's work was committed (while the NICs are renamed) puts the disk back byte for byte",
+    async () => {
+      const { disk, before, scratch } = await freshDisk(images.debian, 'cancelled-late');
+      const controller = new AbortController();
+      const lines: { msg: string; undoBytes?: number }[] = [];
+      // Cancelled the moment virt-v2v's overlay is in the disk and the NIC appliance is about to write.
+      const destination = new Writable({
+        write: (chunk: Buffer, _encoding, done) => {
+          const line = JSON.parse(chunk.toString()) as { msg: string; undoBytes?: number };
+          lines.push(line);
+          if (line.msg.startsWith('overlay committed')) controller.abort();
+          done();
+        },
+      });
+      const logger = createLogger({ json: true, level: 'info', destination });
+      const error = await convertGuest({
+        vm: guestVm(),
+        disks: [{ path: disk, format: 'raw' }],
+        workDir: scratch,
+        env,
+        logger,
+        signal: controller.signal,
+      }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InterruptedError);
+      // virt-v2v's changes (the initramfs, fstab, …) had been written into the disk, then undone.
+      expect(lines.find((l) => l.msg.startsWith('overlay committed'))?.undoBytes).toBeGreaterThan(1 << 20);
+      expect(await sha256(disk)).toBe(before);
+      expect(await readdir(scratch)).toEqual([]);
+      expect(await pidMentioning(scratch, 'qemu-system-x86_64')).toBeUndefined();
+    },
+    15 * MINUTES,
+  );
 
-  it('cancelling (AbortSignal) stops virt-v2v and discards the overlay: INTERRUPTED, disk byte-identical', async () => {
-    const { disk, before, scratch } = await freshDisk(images.debian, 'cancelled');
-    const controller = new AbortController();
-    const error = await convertGuest({
-      vm: guestVm(),
-      disks: [{ path: disk, format: 'raw' }],
-      workDir: scratch,
-      env,
-      signal: controller.signal,
-      onProgress: (e) => {
-        if (e.kind === 'phase' && e.phase === 'opening') controller.abort();
-      },
-    }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(InterruptedError);
-    expect(error).toMatchObject({ code: 'INTERRUPTED', exitCode: 4 });
-    expect(await pidMentioning(scratch, 'virt-v2v-in-place')).toBeUndefined();
-    expect(await sha256(disk)).toBe(before);
-    expect(await readdir(scratch)).toEqual([]);
-  }, 15 * MINUTES);
+  it(
+    'cancelling (AbortSignal) stops virt-v2v and discards the overlay: INTERRUPTED, disk byte-identical',
+    async () => {
+      const { disk, before, scratch } = await freshDisk(images.debian, 'cancelled');
+      const controller = new AbortController();
+      const error = await convertGuest({
+        vm: guestVm(),
+        disks: [{ path: disk, format: 'raw' }],
+        workDir: scratch,
+        env,
+        signal: controller.signal,
+        onProgress: (e) => {
+          if (e.kind === 'phase' && e.phase === 'opening') controller.abort();
+        },
+      }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InterruptedError);
+      expect(error).toMatchObject({ code: 'INTERRUPTED', exitCode: 4 });
+      expect(await pidMentioning(scratch, 'virt-v2v-in-place')).toBeUndefined();
+      expect(await sha256(disk)).toBe(before);
+      expect(await readdir(scratch)).toEqual([]);
+    },
+    15 * MINUTES,
+  );
 });

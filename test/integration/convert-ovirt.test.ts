@@ -45,30 +45,26 @@ describe('v2v convert from the oVirt fake through imageio, end to end', () => {
   });
   afterAll(async () => fake?.stop());
 
-  it(
-    'downloads through an image transfer (finalized), converts, renames the NIC, writes schema-valid manifests',
-    async () => {
-      const target = join(work, 'vm');
-      const res = await runCli(['convert', '--sources', sources, '--source', 'rhv', '--vm', 'vm-debian@Default', '--target', target, '--mapping', mapping, '-o', 'json'], {
-        env: { ...LIBGUESTFS, V2V_LOG_LEVEL: 'warn' },
-        timeoutMs: 1_500_000,
-      });
-      expect(res.code, res.stderr.slice(-3000)).toBe(0);
-      const disk = join(target, 'disk0', 'disk.img');
-      expect(existsSync(`${disk}.v2v-partial`)).toBe(false);
-      expect(fake.transfers.map((t) => t.actions)).toEqual([['add', 'finalize']]);
+  it('downloads through an image transfer (finalized), converts, renames the NIC, writes schema-valid manifests', async () => {
+    const target = join(work, 'vm');
+    const res = await runCli(['convert', '--sources', sources, '--source', 'rhv', '--vm', 'vm-debian@Default', '--target', target, '--mapping', mapping, '-o', 'json'], {
+      env: { ...LIBGUESTFS, V2V_LOG_LEVEL: 'warn' },
+      timeoutMs: 1_500_000,
+    });
+    expect(res.code, res.stderr.slice(-3000)).toBe(0);
+    const disk = join(target, 'disk0', 'disk.img');
+    expect(existsSync(`${disk}.v2v-partial`)).toBe(false);
+    expect(fake.transfers.map((t) => t.actions)).toEqual([['add', 'finalize']]);
 
-      const env = { ...process.env, ...LIBGUESTFS };
-      const inspected = execFileSync('virt-inspector', ['-a', disk], { env, encoding: 'utf8' });
-      expect(inspected).toMatch(/<distro>debian<\/distro>/);
-      const ifcfg = execFileSync('virt-cat', ['-a', disk, '/etc/sysconfig/network-scripts/ifcfg-eth0'], { env, encoding: 'utf8' });
-      expect(ifcfg).toMatch(/^NAME=eth0$/m);
-      expect(ifcfg).toMatch(/^DEVICE=eth0$/m);
+    const env = { ...process.env, ...LIBGUESTFS };
+    const inspected = execFileSync('virt-inspector', ['-a', disk], { env, encoding: 'utf8' });
+    expect(inspected).toMatch(/<distro>debian<\/distro>/);
+    const ifcfg = execFileSync('virt-cat', ['-a', disk, '/etc/sysconfig/network-scripts/ifcfg-eth0'], { env, encoding: 'utf8' });
+    expect(ifcfg).toMatch(/^NAME=eth0$/m);
+    expect(ifcfg).toMatch(/^DEVICE=eth0$/m);
 
-      const manifests = readdirSync(join(target, 'manifests')).map((f) => parse(readFileSync(join(target, 'manifests', f), 'utf8')) as { kind: string });
-      expect(manifests.some((m) => m.kind === 'VirtualMachine')).toBe(true);
-      for (const m of manifests) expect(validateObject(m)).toEqual([]);
-    },
-    1_800_000,
-  );
+    const manifests = readdirSync(join(target, 'manifests')).map((f) => parse(readFileSync(join(target, 'manifests', f), 'utf8')) as { kind: string });
+    expect(manifests.some((m) => m.kind === 'VirtualMachine')).toBe(true);
+    for (const m of manifests) expect(validateObject(m)).toEqual([]);
+  }, 1_800_000);
 });

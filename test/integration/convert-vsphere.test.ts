@@ -20,7 +20,6 @@ function guestFile(image: string, path: string): string {
   return execFileSync('virt-cat', ['-a', image, path], { env: { ...process.env, ...LIBGUESTFS }, encoding: 'utf8' });
 }
 
-
 // The whole path of one VM through real parts: vcsim (inventory, checks),
 // the fake VDDK over vcsim's datastore (copy), real virt-v2v-in-place under
 // TCG (conversion), libguestfs (NIC renaming), KubeVirt objects.
@@ -54,42 +53,43 @@ describe('v2v convert: a vcsim VM holding the Debian guest, end to end', () => {
   afterAll(async () => vcsim?.stop());
 
   const convert = (vm: string, target: string) =>
-    runCli(['convert', '--sources', sources, '--source', 'vc', '--vm', vm, '--target', target, '--mapping', mapping, '--vddk-libdir', fakeVddkDir(), '-o', 'json'], { env: vddkEnv, timeoutMs: 1_500_000 });
+    runCli(['convert', '--sources', sources, '--source', 'vc', '--vm', vm, '--target', target, '--mapping', mapping, '--vddk-libdir', fakeVddkDir(), '-o', 'json'], {
+      env: vddkEnv,
+      timeoutMs: 1_500_000,
+    });
 
-  it(
-    'copies, converts with virt-v2v, renames the NIC and writes schema-valid manifests; a rerun is a no-op',
-    async () => {
-      const target = join(work, 'vm0');
-      const res = await convert('DC0_C0_RP0_VM0', target);
-      expect(res.code, res.stderr.slice(-3000)).toBe(0);
-      const summary = JSON.parse(res.stdout) as { skipped: boolean; os?: { distro?: string }; nics: { files: { path: string }[] } };
-      expect(summary.skipped).toBe(false);
-      const disk = join(target, 'disk0', 'disk.img');
-      expect(existsSync(disk)).toBe(true);
-      expect(existsSync(`${disk}.v2v-partial`)).toBe(false);
+  it('copies, converts with virt-v2v, renames the NIC and writes schema-valid manifests; a rerun is a no-op', async () => {
+    const target = join(work, 'vm0');
+    const res = await convert('DC0_C0_RP0_VM0', target);
+    expect(res.code, res.stderr.slice(-3000)).toBe(0);
+    const summary = JSON.parse(res.stdout) as { skipped: boolean; os?: { distro?: string }; nics: { files: { path: string }[] } };
+    expect(summary.skipped).toBe(false);
+    const disk = join(target, 'disk0', 'disk.img');
+    expect(existsSync(disk)).toBe(true);
+    expect(existsSync(`${disk}.v2v-partial`)).toBe(false);
 
-      // An independent look at the converted disk.
-      const inspected = execFileSync('virt-inspector', ['-a', disk], { env: { ...process.env, ...LIBGUESTFS }, encoding: 'utf8' });
-      expect(inspected).toMatch(/<distro>debian<\/distro>/);
-      const ifcfg = guestFile(disk, '/etc/sysconfig/network-scripts/ifcfg-eth0');
-      expect(ifcfg).toMatch(/^NAME=eth0$/m);
-      expect(ifcfg).toMatch(/^DEVICE=eth0$/m);
-      expect(ifcfg).toMatch(/^HWADDR=00:50:56:aa:00:01$/im);
-      const fstab = guestFile(disk, '/etc/fstab');
-      expect(fstab).toMatch(/\/dev\/vda1|UUID=/);
+    // An independent look at the converted disk.
+    const inspected = execFileSync('virt-inspector', ['-a', disk], { env: { ...process.env, ...LIBGUESTFS }, encoding: 'utf8' });
+    expect(inspected).toMatch(/<distro>debian<\/distro>/);
+    const ifcfg = guestFile(disk, '/etc/sysconfig/network-scripts/ifcfg-eth0');
+    expect(ifcfg).toMatch(/^NAME=eth0$/m);
+    expect(ifcfg).toMatch(/^DEVICE=eth0$/m);
+    expect(ifcfg).toMatch(/^HWADDR=00:50:56:aa:00:01$/im);
+    const fstab = guestFile(disk, '/etc/fstab');
+    expect(fstab).toMatch(/\/dev\/vda1|UUID=/);
 
-      const manifests = readdirSync(join(target, 'manifests')).map((f) => parse(readFileSync(join(target, 'manifests', f), 'utf8')) as { kind: string });
-      expect(manifests.map((m) => m.kind).sort()).toContain('VirtualMachine');
-      for (const m of manifests) expect(validateObject(m)).toEqual([]);
-      const vmObj = manifests.find((m) => m.kind === 'VirtualMachine') as unknown as { spec: { template: { spec: { domain: { devices: { interfaces: { macAddress: string }[] } } } } } };
-      expect(vmObj.spec.template.spec.domain.devices.interfaces[0]?.macAddress).toBe('00:50:56:aa:00:01');
+    const manifests = readdirSync(join(target, 'manifests')).map((f) => parse(readFileSync(join(target, 'manifests', f), 'utf8')) as { kind: string });
+    expect(manifests.map((m) => m.kind).sort()).toContain('VirtualMachine');
+    for (const m of manifests) expect(validateObject(m)).toEqual([]);
+    const vmObj = manifests.find((m) => m.kind === 'VirtualMachine') as unknown as {
+      spec: { template: { spec: { domain: { devices: { interfaces: { macAddress: string }[] } } } } };
+    };
+    expect(vmObj.spec.template.spec.domain.devices.interfaces[0]?.macAddress).toBe('00:50:56:aa:00:01');
 
-      const again = await convert('DC0_C0_RP0_VM0', target);
-      expect(again.code, again.stderr).toBe(0);
-      expect((JSON.parse(again.stdout) as { skipped: boolean }).skipped).toBe(true);
-    },
-    1_800_000,
-  );
+    const again = await convert('DC0_C0_RP0_VM0', target);
+    expect(again.code, again.stderr).toBe(0);
+    expect((JSON.parse(again.stdout) as { skipped: boolean }).skipped).toBe(true);
+  }, 1_800_000);
 
   it('a powered-on VM is refused with vmware.power_state.on before any copy (exit 3)', async () => {
     const target = join(work, 'vm1');
@@ -99,19 +99,15 @@ describe('v2v convert: a vcsim VM holding the Debian guest, end to end', () => {
     expect(existsSync(join(target, 'disk0'))).toBe(false);
   });
 
-  it(
-    'a guest virt-v2v cannot convert fails with a CONVERSION_ code (exit 1): the copied disk is unchanged, no overlay left',
-    async () => {
-      const target = join(work, 'vm2');
-      const res = await convert('DC0_C0_RP0_VM2', target);
-      expect(res.code).toBe(1);
-      expect(res.stderr).toMatch(/error CONVERSION_[A-Z_]+:/);
-      const disk = join(target, 'disk0', 'disk.img');
-      const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
-      expect(sha(disk)).toBe(sha(noRootImage));
-      expect(readdirSync(target, { recursive: true }).filter((f) => String(f).endsWith('.qcow2'))).toEqual([]);
-      expect(existsSync(join(target, '.v2v-complete.json'))).toBe(false);
-    },
-    900_000,
-  );
+  it('a guest virt-v2v cannot convert fails with a CONVERSION_ code (exit 1): the copied disk is unchanged, no overlay left', async () => {
+    const target = join(work, 'vm2');
+    const res = await convert('DC0_C0_RP0_VM2', target);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/error CONVERSION_[A-Z_]+:/);
+    const disk = join(target, 'disk0', 'disk.img');
+    const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
+    expect(sha(disk)).toBe(sha(noRootImage));
+    expect(readdirSync(target, { recursive: true }).filter((f) => String(f).endsWith('.qcow2'))).toEqual([]);
+    expect(existsSync(join(target, '.v2v-complete.json'))).toBe(false);
+  }, 900_000);
 });

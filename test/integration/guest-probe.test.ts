@@ -18,7 +18,13 @@ const RHEL_RELEASE = 'NAME="Red Hat Enterprise Linux"\nID="rhel"\nVERSION_ID="8.
 
 /** guestfish commands that make a minimal Linux root at the mounted / (what the probe and inspect-os look at). */
 const rootFiles = (hostname: string): string =>
-  ['mkdir-p /etc', 'mkdir-p /bin', `write /etc/fstab "/dev/vg0/root / xfs defaults 0 0\\n"`, `write /etc/os-release "${RHEL_RELEASE.replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`, `write /etc/hostname "${hostname}\\n"`].join('\n');
+  [
+    'mkdir-p /etc',
+    'mkdir-p /bin',
+    `write /etc/fstab "/dev/vg0/root / xfs defaults 0 0\\n"`,
+    `write /etc/os-release "${RHEL_RELEASE.replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`,
+    `write /etc/hostname "${hostname}\\n"`,
+  ].join('\n');
 
 let work: string;
 let lvmDisk: string;
@@ -82,18 +88,35 @@ async function probe(disk: string): Promise<{ found: Awaited<ReturnType<typeof p
 }
 
 describe('probeLinuxRoot', () => {
-  it('finds the root on an LV among swap, a PV and a data filesystem, names it from os-release, and agrees with inspect-os', async () => {
-    const { found, inspectOsRoots } = await probe(lvmDisk);
-    expect(found).toEqual({
-      os: { root: '/dev/vg0/root', type: 'linux', distro: 'rhel', productName: 'Red Hat Enterprise Linux 8.6 (Ootpa)', majorVersion: 8, minorVersion: 6, osinfo: 'rhel8.6', hostname: 'lvm-guest' },
-      mounts: [{ mountpoint: '/', device: '/dev/vg0/root' }],
-    });
-    expect(inspectOsRoots).toEqual(['/dev/vg0/root']);
-  }, 5 * MINUTES);
+  it(
+    'finds the root on an LV among swap, a PV and a data filesystem, names it from os-release, and agrees with inspect-os',
+    async () => {
+      const { found, inspectOsRoots } = await probe(lvmDisk);
+      expect(found).toEqual({
+        os: {
+          root: '/dev/vg0/root',
+          type: 'linux',
+          distro: 'rhel',
+          productName: 'Red Hat Enterprise Linux 8.6 (Ootpa)',
+          majorVersion: 8,
+          minorVersion: 6,
+          osinfo: 'rhel8.6',
+          hostname: 'lvm-guest',
+        },
+        mounts: [{ mountpoint: '/', device: '/dev/vg0/root' }],
+      });
+      expect(inspectOsRoots).toEqual(['/dev/vg0/root']);
+    },
+    5 * MINUTES,
+  );
 
-  it('leaves a disk with two roots to inspect-os', async () => {
-    const { found, inspectOsRoots } = await probe(twoRoots);
-    expect(inspectOsRoots).toEqual(['/dev/sda1', '/dev/sda2']);
-    expect(found).toBeUndefined();
-  }, 5 * MINUTES);
+  it(
+    'leaves a disk with two roots to inspect-os',
+    async () => {
+      const { found, inspectOsRoots } = await probe(twoRoots);
+      expect(inspectOsRoots).toEqual(['/dev/sda1', '/dev/sda2']);
+      expect(found).toBeUndefined();
+    },
+    5 * MINUTES,
+  );
 });

@@ -14,7 +14,10 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('v2v import input errors', () => {
   it('an unknown DataVolume field names file:line and the path (exit 2)', async () => {
     const dv = join(work, 'dv.yaml');
-    writeFileSync(dv, 'apiVersion: cdi.kubevirt.io/v1beta1\nkind: DataVolume\nmetadata:\n  name: dv\nspec:\n  source:\n    http:\n      url: "http://127.0.0.1:1/x.img"\n      certConfigMapp: tls-certs\n');
+    writeFileSync(
+      dv,
+      'apiVersion: cdi.kubevirt.io/v1beta1\nkind: DataVolume\nmetadata:\n  name: dv\nspec:\n  source:\n    http:\n      url: "http://127.0.0.1:1/x.img"\n      certConfigMapp: tls-certs\n',
+    );
     const r = await runCli(['import', '-f', dv, '--target', work]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`error CONFIG_INVALID: ${dv}:9:`);
@@ -23,7 +26,10 @@ describe('v2v import input errors', () => {
 
   it('a secretRef to a Secret that was not given is OBJECT_NOT_FOUND (exit 2)', async () => {
     const dv = join(work, 'dv2.yaml');
-    writeFileSync(dv, 'apiVersion: cdi.kubevirt.io/v1beta1\nkind: DataVolume\nmetadata:\n  name: dv2\nspec:\n  source:\n    http:\n      url: "http://127.0.0.1:1/x.img"\n      secretRef: endpoint-secret\n');
+    writeFileSync(
+      dv,
+      'apiVersion: cdi.kubevirt.io/v1beta1\nkind: DataVolume\nmetadata:\n  name: dv2\nspec:\n  source:\n    http:\n      url: "http://127.0.0.1:1/x.img"\n      secretRef: endpoint-secret\n',
+    );
     const r = await runCli(['import', '-f', dv, '--target', work]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('error OBJECT_NOT_FOUND');

@@ -37,8 +37,18 @@ beforeAll(async () => {
   registry = await startRegistry();
   await pushContainerDisk(registry, images.qcow2, 'disks/fedora:qcow2');
   await pushContainerDisk(registry, images.raw, 'disks/fedora:raw', { format: 'v2s2' });
-  writeFileSync(join(work, 'endpoint-secret.yaml'), `apiVersion: v1\nkind: Secret\nmetadata:\n  name: endpoint-secret\n  labels:\n    app: containerized-data-importer\ntype: Opaque\ndata:\n  accessKeyId: ${Buffer.from('importer').toString('base64')}\n  secretKey: ${Buffer.from('s3cret-pass').toString('base64')}\n`);
-  writeFileSync(join(work, 'tls-certs.yaml'), `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tls-certs\ndata:\n  ca.pem: |\n${pki.caPem.trim().split('\n').map((l) => `    ${l}`).join('\n')}\n`);
+  writeFileSync(
+    join(work, 'endpoint-secret.yaml'),
+    `apiVersion: v1\nkind: Secret\nmetadata:\n  name: endpoint-secret\n  labels:\n    app: containerized-data-importer\ntype: Opaque\ndata:\n  accessKeyId: ${Buffer.from('importer').toString('base64')}\n  secretKey: ${Buffer.from('s3cret-pass').toString('base64')}\n`,
+  );
+  writeFileSync(
+    join(work, 'tls-certs.yaml'),
+    `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tls-certs\ndata:\n  ca.pem: |\n${pki.caPem
+      .trim()
+      .split('\n')
+      .map((l) => `    ${l}`)
+      .join('\n')}\n`,
+  );
   writeFileSync(join(work, 'token'), 'upload-token-1234\n');
   loop = createLoopDevice(join(work, 'block.img'), 80 * MiB);
 }, 120_000);
@@ -176,4 +186,3 @@ async function uploadWhenReady(url: string, file: string, token: string, form = 
     curl.on('close', () => resolve(Number(out)));
   });
 }
-

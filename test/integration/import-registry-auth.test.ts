@@ -49,7 +49,11 @@ beforeAll(async () => {
   requireTool('docker-registry');
   work = mkdtempSync(join(tmpdir(), 'v2v-regauth-'));
   images = makeImageSet(join(work, 'images'), 16 * 2 ** 20);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=v2v token issuer', '-keyout', join(work, 'token.key'), '-out', join(work, 'token.pem')], { stdio: 'pipe' });
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=v2v token issuer', '-keyout', join(work, 'token.key'), '-out', join(work, 'token.pem')],
+    { stdio: 'pipe' },
+  );
   const certDer = Buffer.from(new X509Certificate(readFileSync(join(work, 'token.pem'))).raw);
   tokenServer = await startTokenService(readFileSync(join(work, 'token.key'), 'utf8'), certDer);
   const tokenPort = (tokenServer.address() as AddressInfo).port;
@@ -84,7 +88,10 @@ afterAll(async () => {
 function files(user: string, pass: string): { dv: string; secret: string } {
   const dv = join(work, `dv-${user}-${pass}.yaml`);
   const secret = join(work, `secret-${user}-${pass}.yaml`);
-  writeFileSync(dv, `apiVersion: cdi.kubevirt.io/v1beta1\nkind: DataVolume\nmetadata:\n  name: private\nspec:\n  source:\n    registry:\n      url: "docker://${registry.host}/private/disk:v1"\n      secretRef: registry-secret\n  storage:\n    resources:\n      requests:\n        storage: 32Mi\n`);
+  writeFileSync(
+    dv,
+    `apiVersion: cdi.kubevirt.io/v1beta1\nkind: DataVolume\nmetadata:\n  name: private\nspec:\n  source:\n    registry:\n      url: "docker://${registry.host}/private/disk:v1"\n      secretRef: registry-secret\n  storage:\n    resources:\n      requests:\n        storage: 32Mi\n`,
+  );
   writeFileSync(secret, `apiVersion: v1\nkind: Secret\nmetadata:\n  name: registry-secret\nstringData:\n  accessKeyId: ${user}\n  secretKey: ${pass}\n`);
   return { dv, secret };
 }

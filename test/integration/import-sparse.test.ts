@@ -32,21 +32,25 @@ describe('a 4 GiB disk with 1 GiB of data', () => {
   it.each([
     ['over HTTP (zero detection)', () => `${server.url}/disk.raw`],
     ['from a local file (extent map)', () => `file://${raw}`],
-  ])('%s leaves ≈ 1 GiB allocated and the full size', async (_what, url) => {
-    const dir = join(work, `t-${Math.random().toString(36).slice(2)}`);
-    mkdirSync(dir);
-    try {
-      const r = await runCli(['import', '--url', url(), '--target', dir, '--size', '5Gi', '-o', 'json'], { timeoutMs: 170_000 });
-      expect(r.stderr).not.toMatch(/error /);
-      expect(r.code).toBe(0);
-      const st = statSync(join(dir, 'disk.img'));
-      expect(st.size).toBe(usableSpace(5 * GiB));
-      const allocated = st.blocks * 512;
-      expect(allocated).toBeGreaterThanOrEqual(1 * GiB);
-      expect(allocated).toBeLessThan(1.05 * GiB);
-      expect(imagesIdentical(raw, join(dir, 'disk.img')).output).toContain('Images are identical');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 180_000);
+  ])(
+    '%s leaves ≈ 1 GiB allocated and the full size',
+    async (_what, url) => {
+      const dir = join(work, `t-${Math.random().toString(36).slice(2)}`);
+      mkdirSync(dir);
+      try {
+        const r = await runCli(['import', '--url', url(), '--target', dir, '--size', '5Gi', '-o', 'json'], { timeoutMs: 170_000 });
+        expect(r.stderr).not.toMatch(/error /);
+        expect(r.code).toBe(0);
+        const st = statSync(join(dir, 'disk.img'));
+        expect(st.size).toBe(usableSpace(5 * GiB));
+        const allocated = st.blocks * 512;
+        expect(allocated).toBeGreaterThanOrEqual(1 * GiB);
+        expect(allocated).toBeLessThan(1.05 * GiB);
+        expect(imagesIdentical(raw, join(dir, 'disk.img')).output).toContain('Images are identical');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    180_000,
+  );
 });

@@ -161,7 +161,10 @@ const FRONT_ENDS: FrontEnd[] = [
     name: 'convert',
     async start(peer, dir) {
       const target = join(dir, 'target');
-      const cli = launch(['convert', '--sources', peer.sourcesFile, '--source', peer.name, '--vm', peer.vm, '--target', target, '--mapping', peer.mappingFile, ...peer.readerArgs, '-o', 'json'], peer.env);
+      const cli = launch(
+        ['convert', '--sources', peer.sourcesFile, '--source', peer.name, '--vm', peer.vm, '--target', target, '--mapping', peer.mappingFile, ...peer.readerArgs, '-o', 'json'],
+        peer.env,
+      );
       const diskImage = join(target, 'disk0', 'disk.img');
       return {
         cli,
@@ -225,7 +228,23 @@ const FRONT_ENDS: FrontEnd[] = [
         }),
       );
       const cli = launch(
-        ['pod', '--job', paths.job, '--secret-dir', paths.secretDir, '--disks-dir', paths.disksDir, '--block-prefix', paths.blockPrefix, '--termination-log', paths.terminationLog, '--metrics-port', '0', '--results-port', '0'],
+        [
+          'pod',
+          '--job',
+          paths.job,
+          '--secret-dir',
+          paths.secretDir,
+          '--disks-dir',
+          paths.disksDir,
+          '--block-prefix',
+          paths.blockPrefix,
+          '--termination-log',
+          paths.terminationLog,
+          '--metrics-port',
+          '0',
+          '--results-port',
+          '0',
+        ],
         peer.env,
       );
       const diskImage = join(paths.disksDir, 'disk0', 'disk.img');

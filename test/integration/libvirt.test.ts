@@ -58,7 +58,7 @@ describe('libvirt through koffi (test driver)', () => {
       const missing = await conn.domain('no-such-vm').catch((e: unknown) => e);
       expect(missing).toBeInstanceOf(LibvirtError);
       expect((missing as LibvirtError).code).toBe('VM_NOT_FOUND');
-      expect((missing as LibvirtError).message).toContain("Domain not found");
+      expect((missing as LibvirtError).message).toContain('Domain not found');
     } finally {
       await conn.close();
     }
@@ -83,7 +83,7 @@ describe('libvirt through koffi (test driver)', () => {
     expect((unsupported as LibvirtError).message).toMatch(/floppy-ish/);
   });
 
-  it('reports a URI that cannot be opened with libvirt\'s message', async () => {
+  it("reports a URI that cannot be opened with libvirt's message", async () => {
     const err = await LibvirtConnection.open('test:///nonexistent/host.xml').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LibvirtError);
     expect((err as LibvirtError).message).toMatch(/nonexistent\/host\.xml/);

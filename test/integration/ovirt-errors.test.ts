@@ -66,12 +66,20 @@ describe('oVirt authentication and TLS errors', () => {
   });
 
   it('a URL that is not the API is CONFIG_INVALID before any request', async () => {
-    const err = await OvirtSource.connect({ name: 'x', url: fake.url.replace('/ovirt-engine/api', '/'), username: 'admin@internal', password: 'x-password', ca: fake.pki.caPem }).catch((e: unknown) => e);
+    const err = await OvirtSource.connect({
+      name: 'x',
+      url: fake.url.replace('/ovirt-engine/api', '/'),
+      username: 'admin@internal',
+      password: 'x-password',
+      ca: fake.pki.caPem,
+    }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'CONFIG_INVALID', exitCode: 2 });
   });
 
   it('a closed port is SOURCE_UNREACHABLE', async () => {
-    const err = await OvirtSource.connect({ name: 'x', url: 'https://127.0.0.1:1/ovirt-engine/api', username: 'admin@internal', password: 'x-password', ca: fake.pki.caPem }).catch((e: unknown) => e);
+    const err = await OvirtSource.connect({ name: 'x', url: 'https://127.0.0.1:1/ovirt-engine/api', username: 'admin@internal', password: 'x-password', ca: fake.pki.caPem }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code: 'SOURCE_UNREACHABLE' });
   });
 });

@@ -41,7 +41,12 @@ describe('oVirt inventory against the fake engine', () => {
       // Templates follow the VMs, as on vSphere; the engine's Blank template is not listed.
       const templates = all.filter((vm) => vm.isTemplate);
       expect(templates.map((t) => t.name)).toEqual(['tpl-rhel8']);
-      expect(templates[0]).toMatchObject({ powerState: 'off', disks: [{ capacityBytes: 20 * 1024 ** 3, controller: { bus: 'scsi' } }], nics: [{ network: { name: 'vm-net' } }], source: { status: 'ok' } });
+      expect(templates[0]).toMatchObject({
+        powerState: 'off',
+        disks: [{ capacityBytes: 20 * 1024 ** 3, controller: { bus: 'scsi' } }],
+        nics: [{ network: { name: 'vm-net' } }],
+        source: { status: 'ok' },
+      });
 
       const clean = byName(vms, 'vm-clean-1');
       expect(clean.powerState).toBe('off');
@@ -50,10 +55,27 @@ describe('oVirt inventory against the fake engine', () => {
       expect(clean.memoryMiB).toBe(2048);
       expect(clean.firmware).toBe('bios');
       expect(clean.disks).toHaveLength(1);
-      expect(clean.disks[0]).toMatchObject({ capacityBytes: 1024 ** 3, controller: { bus: 'scsi', model: 'virtio_scsi' }, datastore: { name: 'data' }, status: 'ok', format: 'raw', bootable: true, shared: false });
+      expect(clean.disks[0]).toMatchObject({
+        capacityBytes: 1024 ** 3,
+        controller: { bus: 'scsi', model: 'virtio_scsi' },
+        datastore: { name: 'data' },
+        status: 'ok',
+        format: 'raw',
+        bootable: true,
+        shared: false,
+      });
       expect(clean.disks[0]!.ovirt).toMatchObject({ interface: 'virtio_scsi', storageType: 'image', usesScsiReservation: false });
       expect(clean.nics[0]).toMatchObject({ model: 'virtio', network: { name: 'vm-net' }, ovirt: { plugged: true, vnicProfile: { name: 'vm-net' }, portMirroring: false } });
-      expect(ovirt(clean)).toMatchObject({ status: 'down', cluster: { name: 'Default' }, usbEnabled: false, hasIllegalImages: false, origin: 'ovirt', watchdogs: [], hostDevices: [], biosType: 'q35_sea_bios' });
+      expect(ovirt(clean)).toMatchObject({
+        status: 'down',
+        cluster: { name: 'Default' },
+        usbEnabled: false,
+        hasIllegalImages: false,
+        origin: 'ovirt',
+        watchdogs: [],
+        hostDevices: [],
+        biosType: 'q35_sea_bios',
+      });
 
       const threeCores = byName(vms, 'vm-clean-3');
       expect(threeCores.cpu).toEqual({ sockets: 1, coresPerSocket: 4 });
@@ -102,7 +124,10 @@ describe('oVirt inventory against the fake engine', () => {
       expect(ovirt(running).guestAgent).toEqual({ distribution: 'CentOS Stream', version: '9' });
       expect(running.disks[0]!.ovirt).toMatchObject({ logicalName: '/dev/sda', passDiscard: true, backup: 'incremental' });
       expect(running.nics[0]!.ovirt).toMatchObject({ networkFilter: 'vdsm-no-mac-spoofing', qos: IDS.qosGold, customProperties: { SecurityGroups: 'web' } });
-      expect(running.snapshots.map((s) => [s.type, s.name])).toEqual([['active', 'Active VM'], ['regular', 'nightly']]);
+      expect(running.snapshots.map((s) => [s.type, s.name])).toEqual([
+        ['active', 'Active VM'],
+        ['regular', 'nightly'],
+      ]);
 
       // Every oVirt VM fact is typed: the clean ones trip no oVirt rule's fact.
       for (const name of ['vm-clean-1', 'vm-clean-2', 'vm-clean-3', 'vm-clean-cluster2']) {
@@ -110,7 +135,8 @@ describe('oVirt inventory against the fake engine', () => {
         const o = ovirt(vm);
         expect(vm.powerState).toBe('off');
         expect(o.usbEnabled || o.hasIllegalImages || o.hostDevices.length > 0 || o.watchdogs.length > 0).toBe(false);
-        for (const d of vm.disks) expect([d.ovirt!.interface, d.ovirt!.storageType, d.status, d.shared]).toEqual([expect.stringMatching(/^(virtio|virtio_scsi|sata)$/), 'image', 'ok', false]);
+        for (const d of vm.disks)
+          expect([d.ovirt!.interface, d.ovirt!.storageType, d.status, d.shared]).toEqual([expect.stringMatching(/^(virtio|virtio_scsi|sata)$/), 'image', 'ok', false]);
         for (const n of vm.nics) expect(n.model).toMatch(/^(virtio|e1000|rtl8139)$/);
       }
     });
@@ -135,10 +161,17 @@ describe('oVirt inventory against the fake engine', () => {
       expect(xml).toMatch(new RegExp(`<link href="/ovirt-engine/api/vms/${id}/diskattachments" rel="diskattachments"/>`));
       expect(xml).toMatch(/<memory>2147483648<\/memory>/);
       const followed = await get('application/xml', 'disk_attachments.disk');
-      expect(followed).toMatch(/<disk_attachments><disk_attachment href="[^"]+" id="[^"]+"><active>true<\/active>.*<disk href="\/ovirt-engine\/api\/disks\/[^"]+" id="[^"]+"><name>/);
+      expect(followed).toMatch(
+        /<disk_attachments><disk_attachment href="[^"]+" id="[^"]+"><active>true<\/active>.*<disk href="\/ovirt-engine\/api\/disks\/[^"]+" id="[^"]+"><name>/,
+      );
       // JSON: the same names, every scalar a string, lists as {"<singular>": [...]}.
       const json = JSON.parse(await get('application/json', 'disk_attachments.disk')) as Record<string, unknown>;
-      expect(json).toMatchObject({ id, href: `/ovirt-engine/api/vms/${id}`, memory: '2147483648', disk_attachments: { disk_attachment: [{ bootable: 'true', disk: { format: 'raw' } }] } });
+      expect(json).toMatchObject({
+        id,
+        href: `/ovirt-engine/api/vms/${id}`,
+        memory: '2147483648',
+        disk_attachments: { disk_attachment: [{ bootable: 'true', disk: { format: 'raw' } }] },
+      });
       expect((json['link'] as { rel: string }[]).map((l) => l.rel)).toEqual(expect.arrayContaining(['nics', 'snapshots']));
     } finally {
       await agent.close();
@@ -227,7 +260,9 @@ describe('v2v inventory --source <ovirt>', () => {
     const { vms } = JSON.parse(res.stdout) as { vms: SourceVm[] };
     expect(vms).toHaveLength(FIXTURE_VMS + 1);
     const vm = byName(vms, 'vm-clean-2');
-    expect(Object.keys(vm).sort()).toEqual(['controllers', 'cpu', 'disks', 'firmware', 'id', 'isTemplate', 'memoryMiB', 'name', 'nics', 'os', 'powerState', 'secureBoot', 'snapshots', 'source'].sort());
+    expect(Object.keys(vm).sort()).toEqual(
+      ['controllers', 'cpu', 'disks', 'firmware', 'id', 'isTemplate', 'memoryMiB', 'name', 'nics', 'os', 'powerState', 'secureBoot', 'snapshots', 'source'].sort(),
+    );
     expect(vm.disks.map((d) => d.controller.bus)).toEqual(['virtio', 'scsi']);
 
     const table = await runCli(['inventory', '--sources', sources, '--source', 'rhv']);

@@ -28,7 +28,25 @@ function startPod(root: string, env: NodeJS.ProcessEnv, extra: string[] = []): P
   const p = podPathsUnder(root);
   const child = spawn(
     process.execPath,
-    [`${REPO}bin/v2v.js`, 'pod', '--job', p.job, '--secret-dir', p.secretDir, '--disks-dir', p.disksDir, '--block-prefix', p.blockPrefix, '--termination-log', p.terminationLog, '--metrics-port', '0', '--results-port', '0', ...extra],
+    [
+      `${REPO}bin/v2v.js`,
+      'pod',
+      '--job',
+      p.job,
+      '--secret-dir',
+      p.secretDir,
+      '--disks-dir',
+      p.disksDir,
+      '--block-prefix',
+      p.blockPrefix,
+      '--termination-log',
+      p.terminationLog,
+      '--metrics-port',
+      '0',
+      '--results-port',
+      '0',
+      ...extra,
+    ],
     { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -71,10 +89,7 @@ describe('v2v pod: the conversion pod against vcsim + fake VDDK + the Debian gue
     await writeFile(join(p.secretDir, 'accessKeyId'), vcsim.username);
     await writeFile(join(p.secretDir, 'secretKey'), vcsim.password);
     await writeFile(join(p.secretDir, 'thumbprint'), String(env['V2V_TEST_THUMBPRINT']));
-    await writeFile(
-      join(root, 'etc/v2v/mapping.yaml'),
-      GUEST_VM_MAPPING,
-    );
+    await writeFile(join(root, 'etc/v2v/mapping.yaml'), GUEST_VM_MAPPING);
     await writeFile(
       p.job,
       `source:\n  type: vsphere\n  url: ${vcsim.url}\n  insecureSkipVerify: true\nvm: DC0_C0_RP0_VM0\nmapping: ${join(root, 'etc/v2v/mapping.yaml')}\ntargetNamespace: migrated\ndisks:\n  - volumeMode: Filesystem\nvddkLibDir: ${fakeVddkDir()}\n`,
@@ -114,44 +129,40 @@ describe('v2v pod: the conversion pod against vcsim + fake VDDK + the Debian gue
     expect(existsSync(join(p.disksDir, '.v2v-complete.json'))).toBe(false);
   }, 120_000);
 
-  it(
-    'progress rises on :2112 during the copy; :8080/vm serves the VirtualMachine; the termination log has the summary',
-    async () => {
-      const root = await podRoot('complete');
-      const pod = startPod(root, { ...env, FAKE_VDDK_FAULTS: 'slow-read-ms=150' }, ['--linger', '600']);
-      const { metrics, results } = await pod.ports;
-      expect((await get(results, '/healthz')).status).toBe(200);
-      const seen: number[] = [];
-      for (let i = 0; i < 3000; i++) {
-        const text = (await get(metrics, '/metrics')).text;
-        seen.push(diskProgress(text));
-        if (/v2v_phase\{phase="ConvertingGuest"\} 1/.test(text) || seen.at(-1) === 1) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      const rising = seen.filter((v) => v > 0 && v < 1);
-      expect(rising.length, `progress samples: ${seen.slice(0, 50).join(',')}`).toBeGreaterThan(1);
-      expect(new Set(rising).size).toBeGreaterThan(1);
-      for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThanOrEqual(seen[i - 1]!);
+  it('progress rises on :2112 during the copy; :8080/vm serves the VirtualMachine; the termination log has the summary', async () => {
+    const root = await podRoot('complete');
+    const pod = startPod(root, { ...env, FAKE_VDDK_FAULTS: 'slow-read-ms=150' }, ['--linger', '600']);
+    const { metrics, results } = await pod.ports;
+    expect((await get(results, '/healthz')).status).toBe(200);
+    const seen: number[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const text = (await get(metrics, '/metrics')).text;
+      seen.push(diskProgress(text));
+      if (/v2v_phase\{phase="ConvertingGuest"\} 1/.test(text) || seen.at(-1) === 1) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const rising = seen.filter((v) => v > 0 && v < 1);
+    expect(rising.length, `progress samples: ${seen.slice(0, 50).join(',')}`).toBeGreaterThan(1);
+    expect(new Set(rising).size).toBeGreaterThan(1);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThanOrEqual(seen[i - 1]!);
 
-      let vm = await get(results, '/vm');
-      for (let i = 0; vm.status === 404 && i < 1200; i++) {
-        await new Promise((r) => setTimeout(r, 1000));
-        vm = await get(results, '/vm');
-        if (pod.child.exitCode !== null) break;
-      }
-      expect(vm.status, pod.stderr().slice(-3000)).toBe(200);
-      const body = JSON.parse(vm.text) as { kind: string; metadata: { namespace: string } };
-      expect(body.kind).toBe('VirtualMachine');
-      expect(body.metadata.namespace).toBe('migrated');
-      expect(validateObject(body)).toEqual([]);
-      const status = JSON.parse((await get(results, '/status')).text) as { phase: string; progress: number; conditions: { type: string; status: string; reason: string }[] };
-      expect(status).toMatchObject({ phase: 'Succeeded', progress: 100 });
-      expect(status.conditions.find((c) => c.type === 'Succeeded')).toMatchObject({ status: 'True', reason: 'VirtualMachineReady' });
-      expect(status.conditions.find((c) => c.type === 'Valid')).toMatchObject({ status: 'True' });
-      expect(readFileSync(podPathsUnder(root).terminationLog, 'utf8')).toMatch(/^succeeded DC0_C0_RP0_VM0: 1 disk\(s\)/);
-      pod.child.kill('SIGTERM');
-      expect(await pod.exit).toBe(0);
-    },
-    1_500_000,
-  );
+    let vm = await get(results, '/vm');
+    for (let i = 0; vm.status === 404 && i < 1200; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      vm = await get(results, '/vm');
+      if (pod.child.exitCode !== null) break;
+    }
+    expect(vm.status, pod.stderr().slice(-3000)).toBe(200);
+    const body = JSON.parse(vm.text) as { kind: string; metadata: { namespace: string } };
+    expect(body.kind).toBe('VirtualMachine');
+    expect(body.metadata.namespace).toBe('migrated');
+    expect(validateObject(body)).toEqual([]);
+    const status = JSON.parse((await get(results, '/status')).text) as { phase: string; progress: number; conditions: { type: string; status: string; reason: string }[] };
+    expect(status).toMatchObject({ phase: 'Succeeded', progress: 100 });
+    expect(status.conditions.find((c) => c.type === 'Succeeded')).toMatchObject({ status: 'True', reason: 'VirtualMachineReady' });
+    expect(status.conditions.find((c) => c.type === 'Valid')).toMatchObject({ status: 'True' });
+    expect(readFileSync(podPathsUnder(root).terminationLog, 'utf8')).toMatch(/^succeeded DC0_C0_RP0_VM0: 1 disk\(s\)/);
+    pod.child.kill('SIGTERM');
+    expect(await pod.exit).toBe(0);
+  }, 1_500_000);
 });

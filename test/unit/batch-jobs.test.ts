@@ -30,7 +30,13 @@ describe('--emit jobs', () => {
   });
 
   it('mounts Filesystem disks at /mnt/disks/disk<N>, Block disks at /dev/block<N>, VDDK at /opt', () => {
-    const jobObj = build(['Filesystem', 'Block'])[3] as unknown as { spec: { template: { spec: { containers: { volumeMounts: { mountPath: string }[]; volumeDevices: { devicePath: string }[]; args: string[] }[]; initContainers: { image: string }[] } } } };
+    const jobObj = build(['Filesystem', 'Block'])[3] as unknown as {
+      spec: {
+        template: {
+          spec: { containers: { volumeMounts: { mountPath: string }[]; volumeDevices: { devicePath: string }[]; args: string[] }[]; initContainers: { image: string }[] };
+        };
+      };
+    };
     const pod = jobObj.spec.template.spec;
     expect(pod.containers[0]!.volumeMounts.map((m) => m.mountPath)).toEqual(['/etc/v2v', '/etc/secret', '/opt', '/var/tmp', '/mnt/disks/disk0']);
     expect(pod.containers[0]!.volumeDevices.map((d) => d.devicePath)).toEqual(['/dev/block1']);

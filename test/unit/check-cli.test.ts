@@ -16,7 +16,10 @@ const validateReport = new Ajv({ allErrors: true }).compile(JSON.parse(readFileS
 const source: SourceConfig = { name: 'rhv', type: 'ovirt', url: 'https://engine.example.com/ovirt-engine/api', username: 'admin@internal', baseDir: '/' };
 
 describe('the check report (pure part of v2v check)', () => {
-  const mappings = normalizeMappings({ networkMappings: [{ source: { name: 'ovirtmgmt/ovirtmgmt' }, target: { name: 'pod' }, type: 'pod' }], storageMappings: [{ source: { name: 'data' }, target: { name: 'nfs' } }] });
+  const mappings = normalizeMappings({
+    networkMappings: [{ source: { name: 'ovirtmgmt/ovirtmgmt' }, target: { name: 'pod' }, type: 'pod' }],
+    storageMappings: [{ source: { name: 'data' }, target: { name: 'nfs' } }],
+  });
   const report = evaluateSelection({
     items: [
       { vm: VmBuilder.ovirt('clean').build(), source, mappings, osMap: DEFAULT_OS_MAP },
@@ -83,7 +86,10 @@ describe('--target-storage-class', () => {
     expect(parseSize('1.5Ti')).toBe(1.5 * 1024 ** 4);
     expect(parseSize('10G')).toBe(1e10);
     expect(() => parseTargetStorageClasses(['standard=lots'])).toThrow(UsageError);
-    const mappings = normalizeMappings({ networkMappings: [{ source: { name: 'ovirtmgmt/ovirtmgmt' }, target: { name: 'pod' }, type: 'pod' }], storageMappings: [{ source: { name: 'data' }, target: { name: 'nfs' } }] });
+    const mappings = normalizeMappings({
+      networkMappings: [{ source: { name: 'ovirtmgmt/ovirtmgmt' }, target: { name: 'pod' }, type: 'pod' }],
+      storageMappings: [{ source: { name: 'data' }, target: { name: 'nfs' } }],
+    });
     const selection = { items: [{ vm: VmBuilder.ovirt().build(), source, mappings, osMap: DEFAULT_OS_MAP }], mappingEvaluated: true };
     const ids = (specs: string[]) => evaluateSelection(selection, parseTargetStorageClasses(specs)).vms[0]!.concerns.map((c) => c.id);
     expect(ids(['standard'])).toEqual(['mapping.storage.class.missing']);

@@ -46,7 +46,10 @@ describe('domain XML for virt-v2v -i libvirtxml', () => {
         { ...base.disks[0]!, key: '2002', controller: { bus: 'scsi', model: 'VirtualLsiLogicController' } },
         { ...base.disks[0]!, key: '2003', controller: { bus: 'nvme', model: 'VirtualNVMEController' } },
       ],
-      nics: [{ mac: '00:50:56:AB:CD:EF', model: 'e1000e', network: { name: "dvs 'prod'" } }, { mac: '00:50:56:00:00:09', model: 'sriov', network: { name: '' } }],
+      nics: [
+        { mac: '00:50:56:AB:CD:EF', model: 'e1000e', network: { name: "dvs 'prod'" } },
+        { mac: '00:50:56:00:00:09', model: 'sriov', network: { name: '' } },
+      ],
     });
     const xml = buildDomainXml(vm, [
       { path: '/d/0.qcow2', format: 'qcow2' },

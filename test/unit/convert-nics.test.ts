@@ -34,7 +34,7 @@ describe('NIC order', () => {
   });
 });
 
-describe('NIC renaming plan on the test guest\'s files (eth)', () => {
+describe("NIC renaming plan on the test guest's files (eth)", () => {
   const plan = planNicRenames(GUEST_FILES, guestVm().nics, 'eth');
   const after = apply(GUEST_FILES, plan);
   const file = (path: string): string => after.find((f) => f.path === path)?.content ?? `<${path} missing>`;
@@ -153,7 +153,9 @@ describe('NIC renaming edge cases', () => {
     },
     {
       name: 'netplan without match: the id is the name; bridges follow the renamed id',
-      files: [{ path: '/etc/netplan/01.yaml', content: 'network:\n  ethernets:\n    ens192:\n      dhcp4: false\n  bridges:\n    br0:\n      interfaces: [ens192]\n      dhcp4: true\n' }],
+      files: [
+        { path: '/etc/netplan/01.yaml', content: 'network:\n  ethernets:\n    ens192:\n      dhcp4: false\n  bridges:\n    br0:\n      interfaces: [ens192]\n      dhcp4: true\n' },
+      ],
       nics: [nic('00:50:56:00:00:01', 192)],
       expectEdits: ['/etc/netplan/01.yaml', UDEV_RULES_PATH],
       expectSkipped: [],
@@ -167,13 +169,21 @@ describe('NIC renaming edge cases', () => {
   });
 
   it('quoted ifcfg: NAME keeps its prefix and quotes', () => {
-    const plan = planNicRenames([{ path: '/etc/sysconfig/network-scripts/ifcfg-System_ens160', content: 'NAME="System ens160"\nDEVICE="ens160"\nHWADDR="00:50:56:AA:BB:CC"\n' }], [nic('00:50:56:aa:bb:cc', 160)], 'eth');
+    const plan = planNicRenames(
+      [{ path: '/etc/sysconfig/network-scripts/ifcfg-System_ens160', content: 'NAME="System ens160"\nDEVICE="ens160"\nHWADDR="00:50:56:AA:BB:CC"\n' }],
+      [nic('00:50:56:aa:bb:cc', 160)],
+      'eth',
+    );
     expect(plan.edits[0]).toMatchObject({ content: 'NAME="System eth0"\nDEVICE="eth0"\nHWADDR="00:50:56:AA:BB:CC"\n' });
     expect(plan.edits[0]!.renameTo).toBeUndefined();
   });
 
   it('netplan bridge: the bridge member list names the new id', () => {
-    const plan = planNicRenames([{ path: '/etc/netplan/01.yaml', content: 'network:\n  ethernets:\n    ens192:\n      dhcp4: false\n  bridges:\n    br0:\n      interfaces: [ens192]\n      dhcp4: true\n' }], [nic('00:50:56:00:00:01', 192)], 'eth');
+    const plan = planNicRenames(
+      [{ path: '/etc/netplan/01.yaml', content: 'network:\n  ethernets:\n    ens192:\n      dhcp4: false\n  bridges:\n    br0:\n      interfaces: [ens192]\n      dhcp4: true\n' }],
+      [nic('00:50:56:00:00:01', 192)],
+      'eth',
+    );
     expect(plan.edits[0]!.content).toBe('network:\n  ethernets:\n    eth0:\n      dhcp4: false\n  bridges:\n    br0:\n      interfaces: [ eth0 ]\n      dhcp4: true\n');
   });
 

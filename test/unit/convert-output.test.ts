@@ -53,15 +53,25 @@ describe('virt-v2v progress', () => {
   });
 });
 
-describe('virt-v2v failures → named errors keeping virt-v2v\'s message', () => {
+describe("virt-v2v failures → named errors keeping virt-v2v's message", () => {
   const exit1 = { code: 1, signal: null };
-  const failing = (message: string): string => `[   0.0] Setting up the source: -i libvirtxml /w/domain.xml\n[   1.0] Opening the source\nvirt-v2v-in-place: error: ${message}\n\nIf reporting bugs, run virt-v2v with debugging enabled and include the \ncomplete output:\n\n  virt-v2v -v -x [...]\n`;
+  const failing = (message: string): string =>
+    `[   0.0] Setting up the source: -i libvirtxml /w/domain.xml\n[   1.0] Opening the source\nvirt-v2v-in-place: error: ${message}\n\nIf reporting bugs, run virt-v2v with debugging enabled and include the \ncomplete output:\n\n  virt-v2v -v -x [...]\n`;
 
   it.each([
     ['libvirt domain ‘vm1’ is running or paused.  It must be shut down in order to perform virt-v2v conversion', 'CONVERSION_GUEST_RUNNING'],
-    ['filesystem was mounted read-only, even though we asked for it to be mounted read-write.  This usually means that the filesystem was not cleanly unmounted.  Possible causes include trying to convert a guest which is running, or using Windows Hibernation or Fast Restart.', 'CONVERSION_GUEST_RUNNING'],
-    ['unable to mount the disk image for writing. This has probably happened because Windows Hibernation or Fast Restart is being used in this guest.', 'CONVERSION_GUEST_HIBERNATED'],
-    ['inspection could not detect the source guest (or physical machine).\n\nAssuming that you are running virt-v2v/virt-p2v on a source which is supported (and not, for example, a blank disk), then this should not happen.\n\nNo root device found in this operating system image.', 'CONVERSION_NO_ROOT'],
+    [
+      'filesystem was mounted read-only, even though we asked for it to be mounted read-write.  This usually means that the filesystem was not cleanly unmounted.  Possible causes include trying to convert a guest which is running, or using Windows Hibernation or Fast Restart.',
+      'CONVERSION_GUEST_RUNNING',
+    ],
+    [
+      'unable to mount the disk image for writing. This has probably happened because Windows Hibernation or Fast Restart is being used in this guest.',
+      'CONVERSION_GUEST_HIBERNATED',
+    ],
+    [
+      'inspection could not detect the source guest (or physical machine).\n\nAssuming that you are running virt-v2v/virt-p2v on a source which is supported (and not, for example, a blank disk), then this should not happen.\n\nNo root device found in this operating system image.',
+      'CONVERSION_NO_ROOT',
+    ],
     ['inspection could not detect the source guest (or physical machine).\n\nSomething else went wrong.', 'CONVERSION_INSPECTION_FAILED'],
     ['Dual- or multi-boot operating system detected.  Choose the root filesystem', 'CONVERSION_MULTIBOOT'],
     ['could not find key to open LUKS encrypted /dev/sda2.', 'CONVERSION_ENCRYPTED'],

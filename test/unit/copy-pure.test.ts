@@ -160,15 +160,28 @@ describe('tar entry names', () => {
     ['./disk/disk.img', 'disk/disk.img'],
     ['disk//a.img', 'disk/a.img'],
   ])('%s → %s', (name, safe) => expect(safeEntryName(name, 't')).toBe(safe));
-  it.each(['../etc/passwd', 'disk/../../x', '/etc/shadow'])('refuses %s', (name) => expect(() => safeEntryName(name, 't')).toThrow(expect.objectContaining({ code: 'IMAGE_UNSAFE_PATH' })));
+  it.each(['../etc/passwd', 'disk/../../x', '/etc/shadow'])('refuses %s', (name) =>
+    expect(() => safeEntryName(name, 't')).toThrow(expect.objectContaining({ code: 'IMAGE_UNSAFE_PATH' })),
+  );
 
   it('walks entries and refuses a symlink out of the root', async () => {
     const names: string[] = [];
-    await walkTar(Readable.from([makeTar([{ name: 'disk/', type: '5' }, { name: 'disk/a', data: Buffer.from('hello') }])]), 't', async (e) => {
-      names.push(`${e.type}:${e.name}:${e.size}`);
-    });
+    await walkTar(
+      Readable.from([
+        makeTar([
+          { name: 'disk/', type: '5' },
+          { name: 'disk/a', data: Buffer.from('hello') },
+        ]),
+      ]),
+      't',
+      async (e) => {
+        names.push(`${e.type}:${e.name}:${e.size}`);
+      },
+    );
     expect(names).toEqual(['directory:disk:0', 'file:disk/a:5']);
-    await expect(walkTar(Readable.from([makeTar([{ name: 'disk/link', type: '2', link: '../../etc' }])]), 't', async () => undefined)).rejects.toMatchObject({ code: 'IMAGE_UNSAFE_PATH' });
+    await expect(walkTar(Readable.from([makeTar([{ name: 'disk/link', type: '2', link: '../../etc' }])]), 't', async () => undefined)).rejects.toMatchObject({
+      code: 'IMAGE_UNSAFE_PATH',
+    });
   });
 });
 
@@ -192,12 +205,28 @@ describe('multipart upload', () => {
 
 describe('DataVolume planning', () => {
   const dv = (spec: unknown) => DataVolumeSchema.parse({ apiVersion: 'cdi.kubevirt.io/v1beta1', kind: 'DataVolume', metadata: { name: 'dv' }, spec });
-  const secret = { apiVersion: 'v1' as const, kind: 'Secret' as const, metadata: { name: 'endpoint-secret' }, data: { accessKeyId: Buffer.from('user').toString('base64'), secretKey: Buffer.from('pass').toString('base64') } };
-  const cm = { apiVersion: 'v1' as const, kind: 'ConfigMap' as const, metadata: { name: 'tls-certs' }, data: { 'ca.pem': '-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n' } };
+  const secret = {
+    apiVersion: 'v1' as const,
+    kind: 'Secret' as const,
+    metadata: { name: 'endpoint-secret' },
+    data: { accessKeyId: Buffer.from('user').toString('base64'), secretKey: Buffer.from('pass').toString('base64') },
+  };
+  const cm = {
+    apiVersion: 'v1' as const,
+    kind: 'ConfigMap' as const,
+    metadata: { name: 'tls-certs' },
+    data: { 'ca.pem': '-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n' },
+  };
 
   it('resolves secretRef and certConfigMap, volume mode and size (the seed Block example)', () => {
     const objects: ImportObjects = {
-      dataVolumes: [dv({ storageClassName: 'local', source: { http: { url: 'https://h/x.qcow2', secretRef: 'endpoint-secret', certConfigMap: 'tls-certs' } }, storage: { volumeMode: 'Block', resources: { requests: { storage: '10Gi' } } } })],
+      dataVolumes: [
+        dv({
+          storageClassName: 'local',
+          source: { http: { url: 'https://h/x.qcow2', secretRef: 'endpoint-secret', certConfigMap: 'tls-certs' } },
+          storage: { volumeMode: 'Block', resources: { requests: { storage: '10Gi' } } },
+        }),
+      ],
       secrets: [secret],
       configMaps: [cm],
     };
@@ -214,7 +243,7 @@ describe('DataVolume planning', () => {
     });
   });
 
-  it('treats the seed\'s empty accessKeyId/secretKey as no credentials', () => {
+  it("treats the seed's empty accessKeyId/secretKey as no credentials", () => {
     const empty = { ...secret, data: { accessKeyId: '', secretKey: '' } };
     const plan = planFromDataVolume({ dataVolumes: [dv({ source: { http: { url: 'http://h/x', secretRef: 'endpoint-secret' } } })], secrets: [empty], configMaps: [] });
     expect(plan.username).toBeUndefined();
@@ -222,7 +251,9 @@ describe('DataVolume planning', () => {
   });
 
   it('names a missing referenced object', () => {
-    expect(() => planFromDataVolume({ dataVolumes: [dv({ source: { http: { url: 'http://h/x', secretRef: 'nope' } } })], secrets: [], configMaps: [] })).toThrow(/references Secret "nope"/);
+    expect(() => planFromDataVolume({ dataVolumes: [dv({ source: { http: { url: 'http://h/x', secretRef: 'nope' } } })], secrets: [], configMaps: [] })).toThrow(
+      /references Secret "nope"/,
+    );
   });
 
   it.each([

@@ -9,7 +9,10 @@ import { REPO } from '../helpers/peers.js';
 // and the runtime stage is what SPEC §4.5 says.
 
 function runLines(dockerfile: string): string[] {
-  return dockerfile.replace(/\\\n/g, ' ').split('\n').filter((l) => /^RUN\s/.test(l.trim()));
+  return dockerfile
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .filter((l) => /^RUN\s/.test(l.trim()));
 }
 
 function aptPackages(run: string): string[] {

@@ -65,7 +65,12 @@ describe('sectioned output', () => {
   it('puts an echo of a marker before each group and after the last', () => {
     expect(mark).toMatch(/^==v2v-[0-9a-f]{12}== $/);
     expect(batch.commands.filter(([c]) => c === 'echo').map(([, text]) => text)).toEqual(['a', '0 fstab', '1 fstab', 'file', ''].map((k) => `${mark}${k}`));
-    expect(batch.commands.filter(([c]) => c !== 'echo')).toEqual([['list-devices'], ['-is-file', '/etc/fstab'], ['-is-file', '/etc/fstab'], ['-pread', '/etc/hostname', '4096', '0']]);
+    expect(batch.commands.filter(([c]) => c !== 'echo')).toEqual([
+      ['list-devices'],
+      ['-is-file', '/etc/fstab'],
+      ['-is-file', '/etc/fstab'],
+      ['-pread', '/etc/hostname', '4096', '0'],
+    ]);
   });
 
   it('gives each group exactly what was printed, an empty group and a missing last newline included', () => {

@@ -17,7 +17,11 @@ const vsphereMapping = normalizeMappings({
 });
 
 function vsphereVm() {
-  return VmBuilder.vsphere('Web_01.example').efi(true).addDisk().addNic({ network: { id: 'network-8', name: 'Backup' } }).build();
+  return VmBuilder.vsphere('Web_01.example')
+    .efi(true)
+    .addDisk()
+    .addNic({ network: { id: 'network-8', name: 'Backup' } })
+    .build();
 }
 
 describe('VM names', () => {
@@ -77,9 +81,17 @@ describe('the VirtualMachine v2v emits', () => {
 
   it('has CDI copy the disks with source.vddk (vSphere) and source.imageio (oVirt)', () => {
     const vm = vsphereVm();
-    const vddk = buildVirtualMachine(vm, planVm(vm, vsphereMapping), { copy: { kind: 'vddk', url: 'https://vc.example.com/sdk', secretRef: 'vc-credentials', thumbprint: 'AA:BB' } }).virtualMachine;
+    const vddk = buildVirtualMachine(vm, planVm(vm, vsphereMapping), {
+      copy: { kind: 'vddk', url: 'https://vc.example.com/sdk', secretRef: 'vc-credentials', thumbprint: 'AA:BB' },
+    }).virtualMachine;
     expect(vddk.spec.dataVolumeTemplates[0]!.spec.source).toEqual({
-      vddk: { backingFile: '[LocalDS_0] Web_01.example/Web_01.example.vmdk', uuid: '4223a5b2-0000-0000-0000-000000000042', url: 'https://vc.example.com/sdk', secretRef: 'vc-credentials', thumbprint: 'AA:BB' },
+      vddk: {
+        backingFile: '[LocalDS_0] Web_01.example/Web_01.example.vmdk',
+        uuid: '4223a5b2-0000-0000-0000-000000000042',
+        url: 'https://vc.example.com/sdk',
+        secretRef: 'vc-credentials',
+        thumbprint: 'AA:BB',
+      },
     });
     expect(validateObject(vddk)).toEqual([]);
     const ovm = VmBuilder.ovirt().build();
@@ -94,7 +106,9 @@ describe('the VirtualMachine v2v emits', () => {
   });
 
   it('puts the first NIC on the pod network when there is no mapping, and leaves unmapped NICs out otherwise', () => {
-    const vm = VmBuilder.vsphere().addNic({ network: { name: 'Elsewhere' } }).build();
+    const vm = VmBuilder.vsphere()
+      .addNic({ network: { name: 'Elsewhere' } })
+      .build();
     const none = buildVirtualMachine(vm, planVm(vm, undefined));
     expect(none.virtualMachine.spec.template.spec.networks).toEqual([{ name: 'net-0', pod: {} }]);
     expect(none.virtualMachine.spec.dataVolumeTemplates[0]!.spec.pvc.storageClassName).toBeUndefined();
@@ -113,10 +127,20 @@ describe('the VirtualMachine v2v emits', () => {
 
   it('matches the snapshots (vSphere and oVirt)', async () => {
     const vm = vsphereVm();
-    await expect(stringify(buildVirtualMachine(vm, planVm(vm, vsphereMapping), { namespace: 'imports', osinfo: 'rhel8.1' }).virtualMachine)).toMatchFileSnapshot('__snapshots__/vm-vsphere.yaml');
+    await expect(stringify(buildVirtualMachine(vm, planVm(vm, vsphereMapping), { namespace: 'imports', osinfo: 'rhel8.1' }).virtualMachine)).toMatchFileSnapshot(
+      '__snapshots__/vm-vsphere.yaml',
+    );
     const ovm = VmBuilder.ovirt().ovirt({ migratable: true }).build();
-    const plan = planVm(ovm, normalizeMappings({ networkMappings: [{ source: { name: 'ovirtmgmt/ovirtmgmt' }, target: { name: 'pod' }, type: 'pod' }], storageMappings: [{ source: { name: 'data' }, target: { name: 'nfs' } }] }));
-    await expect(stringify(buildVirtualMachine(ovm, plan, { name: 'vm_example', startVm: true, osinfo: 'rhel8.1' }).virtualMachine)).toMatchFileSnapshot('__snapshots__/vm-ovirt.yaml');
+    const plan = planVm(
+      ovm,
+      normalizeMappings({
+        networkMappings: [{ source: { name: 'ovirtmgmt/ovirtmgmt' }, target: { name: 'pod' }, type: 'pod' }],
+        storageMappings: [{ source: { name: 'data' }, target: { name: 'nfs' } }],
+      }),
+    );
+    await expect(stringify(buildVirtualMachine(ovm, plan, { name: 'vm_example', startVm: true, osinfo: 'rhel8.1' }).virtualMachine)).toMatchFileSnapshot(
+      '__snapshots__/vm-ovirt.yaml',
+    );
   });
 });
 

@@ -50,7 +50,10 @@ describe('access mode defaults (the seed)', () => {
 
 describe('mapping resolution', () => {
   it('matches oVirt NICs by network/vnic-profile, by profile id and by bare network name', () => {
-    const vm = VmBuilder.ovirt().addNic({ ovirt: { plugged: true, vnicProfile: { id: 'vp-9', name: 'storage' } }, network: { id: 'net-9', name: 'san' } }).addNic({ network: { id: 'net-3', name: 'lab' }, ovirt: { plugged: true } }).build();
+    const vm = VmBuilder.ovirt()
+      .addNic({ ovirt: { plugged: true, vnicProfile: { id: 'vp-9', name: 'storage' } }, network: { id: 'net-9', name: 'san' } })
+      .addNic({ network: { id: 'net-3', name: 'lab' }, ovirt: { plugged: true } })
+      .build();
     const plan = planVm(
       vm,
       normalizeMappings({
@@ -110,8 +113,22 @@ describe('OS map', () => {
     ['vSphere debian pattern', VmBuilder.vsphere().guest('debian10_64Guest').build(), 'debian10', 'osinfo2common'],
     ['vSphere Windows Server 2019', VmBuilder.vsphere().guest('windows9Server64Guest').build(), 'win2k19', 'osinfo2common'],
     ['vSphere full-name fallback', VmBuilder.vsphere().guest('rhel9_64Guest', 'Red Hat Enterprise Linux 9 (64-bit)').build(), 'rhel8.1', 'name-fallback'],
-    ['oVirt guest agent first', VmBuilder.ovirt().ovirt({ guestAgent: { distribution: 'Fedora', version: '32' } }).build(), 'fedora32', 'guest-agent'],
-    ['oVirt guest agent major.minor', VmBuilder.ovirt().ovirt({ guestAgent: { distribution: 'Red Hat Enterprise Linux', version: '8.2.1' } }).build(), 'rhel8.2', 'guest-agent'],
+    [
+      'oVirt guest agent first',
+      VmBuilder.ovirt()
+        .ovirt({ guestAgent: { distribution: 'Fedora', version: '32' } })
+        .build(),
+      'fedora32',
+      'guest-agent',
+    ],
+    [
+      'oVirt guest agent major.minor',
+      VmBuilder.ovirt()
+        .ovirt({ guestAgent: { distribution: 'Red Hat Enterprise Linux', version: '8.2.1' } })
+        .build(),
+      'rhel8.2',
+      'guest-agent',
+    ],
     ['oVirt os.type', VmBuilder.ovirt().guest('windows_2016x64').build(), 'win2k16', 'osinfo2common'],
     ['oVirt substring fallback', VmBuilder.ovirt().guest('other_linux').build(), 'rhel8.2', 'name-fallback'],
   ] as const)('%s → %s', (_what, vm, osinfo, via) => {
@@ -130,6 +147,10 @@ describe('OS map', () => {
   });
 
   it('labels a VM for the common templates', () => {
-    expect(templateLabels('rhel8.1')).toEqual({ 'os.template.kubevirt.io/rhel8.1': 'true', 'workload.template.kubevirt.io/server': 'true', 'flavor.template.kubevirt.io/medium': 'true' });
+    expect(templateLabels('rhel8.1')).toEqual({
+      'os.template.kubevirt.io/rhel8.1': 'true',
+      'workload.template.kubevirt.io/server': 'true',
+      'flavor.template.kubevirt.io/medium': 'true',
+    });
   });
 });

@@ -162,8 +162,18 @@ describe('oVirt mapping', () => {
       storageDomains: byId([{ id: 's1', name: 'fast' }]),
     });
     expect(mapped).toMatchObject({ powerState: 'on', firmware: 'efi', cpu: { sockets: 1, coresPerSocket: 2 }, memoryMiB: 4096 });
-    expect(mapped.disks[0]).toMatchObject({ capacityBytes: 20 * 1024 ** 3, allocatedBytes: 1024 ** 3, datastore: { id: 's1', name: 'fast' }, format: 'cow', controller: { bus: 'virtio' } });
-    expect(mapped.nics[0]).toMatchObject({ mac: '56:6f:1a:00:00:01', network: { id: 'net1', name: 'frontend' }, ovirt: { vnicProfile: { id: 'p1', name: 'web' }, portMirroring: true } });
+    expect(mapped.disks[0]).toMatchObject({
+      capacityBytes: 20 * 1024 ** 3,
+      allocatedBytes: 1024 ** 3,
+      datastore: { id: 's1', name: 'fast' },
+      format: 'cow',
+      controller: { bus: 'virtio' },
+    });
+    expect(mapped.nics[0]).toMatchObject({
+      mac: '56:6f:1a:00:00:01',
+      network: { id: 'net1', name: 'frontend' },
+      ovirt: { vnicProfile: { id: 'p1', name: 'web' }, portMirroring: true },
+    });
     // A vGPU given as the VM custom property mdev_type counts as a mediated host device.
     expect(mapped.source.type === 'ovirt' && mapped.source.hostDevices).toEqual([{ name: 'mdev_type', capability: 'mdev', mdevType: 'nvidia-11', vgpu: true }]);
   });

@@ -61,14 +61,20 @@ describe("the seed's objects (RHV example, placeholders filled)", () => {
   });
 
   it('reads a VMware Secret from base64 data as well as stringData', async () => {
-    const inner = 'apiUrl: https://vc.example.com/sdk\nusername: administrator@vsphere.local\npassword: vmw-Secret-99\nthumbprint: "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD"\n';
+    const inner =
+      'apiUrl: https://vc.example.com/sdk\nusername: administrator@vsphere.local\npassword: vmw-Secret-99\nthumbprint: "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD"\n';
     const file = await tempFile(
       `apiVersion: v1\nkind: Secret\nmetadata:\n  name: vmw\ntype: Opaque\ndata:\n  vmware: ${Buffer.from(inner).toString('base64')}\n---\n` +
         'apiVersion: v2v.kubevirt.io/v1beta1\nkind: VirtualMachineImport\nmetadata:\n  name: imp\nspec:\n  providerCredentialsSecret:\n    name: vmw\n  source:\n    vmware:\n      vm:\n        name: web-01\n',
     );
     const objects = await loadSeedObjects([file]);
     const job = importJob(objects, objects.imports[0]!);
-    expect(job.source).toMatchObject({ type: 'vsphere', url: 'https://vc.example.com/sdk', thumbprint: 'AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD', pinThumbprint: true });
+    expect(job.source).toMatchObject({
+      type: 'vsphere',
+      url: 'https://vc.example.com/sdk',
+      thumbprint: 'AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD',
+      pinThumbprint: true,
+    });
     expect(job.vmRef).toBe('web-01');
     expect(job.mappings).toBeUndefined();
   });

@@ -15,7 +15,10 @@ function file(name: string, text: string): string {
 }
 
 async function failure(p: Promise<unknown>): Promise<ConfigError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(ConfigError);
   return e as ConfigError;
 }
@@ -41,7 +44,10 @@ describe('sources file', () => {
     const path = file('good.yaml', good);
     file('vc1.password', 'S3cret-vc1\n');
     const sources = await loadSources(path);
-    expect(sources.map((s) => [s.name, s.type])).toEqual([['vc1', 'vsphere'], ['rhv', 'ovirt']]);
+    expect(sources.map((s) => [s.name, s.type])).toEqual([
+      ['vc1', 'vsphere'],
+      ['rhv', 'ovirt'],
+    ]);
     expect(await readPassword(sources[0]!, {})).toBe('S3cret-vc1');
     expect(await readPassword(sources[1]!, { RHV_PASSWORD: 'env-Secret' })).toBe('env-Secret');
     expect(redact('login with S3cret-vc1 failed')).toBe('login with [REDACTED] failed');
@@ -76,10 +82,14 @@ describe('sources file', () => {
     expect(e.hint).toContain('vc1, rhv');
   });
 
-  it('takes a CA bundle as PEM or as the seed\'s ConfigMap with key ca.pem', async () => {
+  it("takes a CA bundle as PEM or as the seed's ConfigMap with key ca.pem", async () => {
     const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
     expect(await readCaBundle(file('ca.pem', pem))).toBe(pem);
-    const cm = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tls-certs\ndata:\n  ca.pem: |\n${pem.split('\n').filter(Boolean).map((l) => `    ${l}`).join('\n')}\n`;
+    const cm = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tls-certs\ndata:\n  ca.pem: |\n${pem
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => `    ${l}`)
+      .join('\n')}\n`;
     expect(await readCaBundle(file('ca-cm.yaml', cm))).toBe(pem);
     expect((await failure(readCaBundle(file('junk.txt', 'hello')))).code).toBe('CONFIG_INVALID');
   });

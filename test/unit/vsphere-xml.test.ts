@@ -50,7 +50,10 @@ describe('vim25 XML codec', () => {
 
 describe('vSphere inventory mapping (vCenter 8 shaped fixture)', () => {
   const objects = objectsOf(fixture('vcenter8-rich-vm.xml'));
-  const vm = toSourceVm(objects.find((o) => o.obj.type === 'VirtualMachine')!, buildLookup(objects));
+  const vm = toSourceVm(
+    objects.find((o) => o.obj.type === 'VirtualMachine')!,
+    buildLookup(objects),
+  );
 
   it('maps identity, template, power, guest, CPU, memory and firmware', () => {
     expect(vm).toMatchObject({
@@ -64,7 +67,15 @@ describe('vSphere inventory mapping (vCenter 8 shaped fixture)', () => {
       firmware: 'efi',
       secureBoot: true,
     });
-    expect(vm.source).toMatchObject({ type: 'vsphere', instanceUuid: '5003a1b2-0000-4000-8000-00000000abcd', changeTrackingEnabled: true, toolsStatus: 'toolsOk', tpm: true, host: { id: 'host-9', name: 'esx-09.example.com' }, cluster: { id: 'domain-c7', name: 'prod' } });
+    expect(vm.source).toMatchObject({
+      type: 'vsphere',
+      instanceUuid: '5003a1b2-0000-4000-8000-00000000abcd',
+      changeTrackingEnabled: true,
+      toolsStatus: 'toolsOk',
+      tpm: true,
+      host: { id: 'host-9', name: 'esx-09.example.com' },
+      cluster: { id: 'domain-c7', name: 'prod' },
+    });
     expect(vm.source.type === 'vsphere' && vm.source.devices).toEqual(['VirtualPCIPassthrough', 'VirtualSriovEthernetCard', 'VirtualTPM']);
   });
 
@@ -74,7 +85,15 @@ describe('vSphere inventory mapping (vCenter 8 shaped fixture)', () => {
       ['16001', 'nvme', 'VirtualNVMEController'],
       ['2000', 'scsi', 'VirtualLsiLogicSASController'],
     ]);
-    expect(vm.disks[0]).toMatchObject({ capacityBytes: 42949672960, file: '[ds-ssd-01] db-01/db-01.vmdk', datastore: { id: 'datastore-31', name: 'ds-ssd-01' }, mode: 'persistent', shared: false, thin: true, changeTracking: true });
+    expect(vm.disks[0]).toMatchObject({
+      capacityBytes: 42949672960,
+      file: '[ds-ssd-01] db-01/db-01.vmdk',
+      datastore: { id: 'datastore-31', name: 'ds-ssd-01' },
+      mode: 'persistent',
+      shared: false,
+      thin: true,
+      changeTracking: true,
+    });
     expect(vm.disks[1]).toMatchObject({ capacityBytes: 1073741824, mode: 'independent_persistent', shared: true, changeTracking: false });
     expect(vm.disks[2]).toMatchObject({ rdm: { mode: 'physical', lunUuid: '0200000000600508b1' }, capacityBytes: 10737418240 });
     expect(vm.controllers.find((c) => c.key === '1000')?.sharing).toBe('physicalSharing');
@@ -82,7 +101,15 @@ describe('vSphere inventory mapping (vCenter 8 shaped fixture)', () => {
 
   it('maps NICs with lower-case MAC, model and network', () => {
     expect(vm.nics).toEqual([
-      { key: '4000', name: 'Network adapter 1', mac: '00:50:56:ab:cd:ef', model: 'vmxnet3', network: { id: 'network-12', name: 'VM Network', kind: 'Network' }, connected: true, pciSlot: 192 },
+      {
+        key: '4000',
+        name: 'Network adapter 1',
+        mac: '00:50:56:ab:cd:ef',
+        model: 'vmxnet3',
+        network: { id: 'network-12', name: 'VM Network', kind: 'Network' },
+        connected: true,
+        pciSlot: 192,
+      },
       { key: '4001', name: 'nic-4001', mac: '00:50:56:00:00:02', model: 'sriov', network: { id: 'ls-42', name: 'ls-42', kind: 'OpaqueNetwork' } },
     ]);
   });

@@ -16,8 +16,7 @@ export const mappingRules: Rule[] = [
     label: 'Network not mapped',
     assessment: 'Every source network of the VM needs a network mapping (pod or multus).',
     hint: 'add a networkMappings entry for the source network to the ResourceMapping',
-    test: ({ plan }) =>
-      (plan?.nics ?? []).filter((n) => !n.mapping).map((n) => `Required source network '${n.sourceLabel}' (interface ${n.nic.name ?? n.nic.mac}) lacks mapping`),
+    test: ({ plan }) => (plan?.nics ?? []).filter((n) => !n.mapping).map((n) => `Required source network '${n.sourceLabel}' (interface ${n.nic.name ?? n.nic.mac}) lacks mapping`),
   },
   {
     id: 'mapping.network.multiple_pod',

@@ -38,7 +38,9 @@ export const ovirtRules: Rule[] = [
     assessment: 'RHV NICs must use the e1000, rtl8139 or virtio model.',
     hint: 'change the NIC model to virtio in RHV',
     test: ({ vm }) =>
-      vm.nics.filter((n) => !NIC_INTERFACES.test(n.model)).map((n) => `interface ${n.name ?? n.mac} uses model ${n.model} that is not supported. Supported models: e1000, rtl8139, virtio`),
+      vm.nics
+        .filter((n) => !NIC_INTERFACES.test(n.model))
+        .map((n) => `interface ${n.name ?? n.mac} uses model ${n.model} that is not supported. Supported models: e1000, rtl8139, virtio`),
   },
   {
     id: 'ovirt.disk.interface_type.unsupported',
@@ -47,7 +49,8 @@ export const ovirtRules: Rule[] = [
     label: 'Unsupported disk interface type',
     assessment: 'Disk interfaces must be sata, virtio_scsi or virtio.',
     hint: 'change the disk interface in RHV (Edit Virtual Disk → Interface)',
-    test: ({ vm }) => vm.disks.filter((d) => !DISK_INTERFACES.test(diskInterface(d))).map((d) => `${diskLabel(d)} uses interface ${diskInterface(d)}. Allowed values: sata, virtio_scsi, virtio`),
+    test: ({ vm }) =>
+      vm.disks.filter((d) => !DISK_INTERFACES.test(diskInterface(d))).map((d) => `${diskLabel(d)} uses interface ${diskInterface(d)}. Allowed values: sata, virtio_scsi, virtio`),
   },
   {
     id: 'ovirt.disk.storage_type.lun',
@@ -117,8 +120,7 @@ export const ovirtRules: Rule[] = [
     label: 'Snapshot in an illegal state',
     assessment: 'The VM cannot have snapshots in an illegal (not ok) state.',
     hint: 'commit or undo the snapshot preview, or remove the broken snapshot in RHV',
-    test: ({ vm }) =>
-      vm.snapshots.filter((s) => s.status !== undefined && !GOOD_SNAPSHOT_STATUS.test(s.status)).map((s) => `snapshot ${s.name} has status '${s.status}'`),
+    test: ({ vm }) => vm.snapshots.filter((s) => s.status !== undefined && !GOOD_SNAPSHOT_STATUS.test(s.status)).map((s) => `snapshot ${s.name} has status '${s.status}'`),
   },
   {
     id: 'ovirt.vm.origin.kubevirt',
@@ -145,7 +147,10 @@ export const ovirtRules: Rule[] = [
     label: 'diag288 watchdog',
     assessment: 'The watchdog model cannot be diag288.',
     hint: 'change the watchdog model to i6300esb, or remove it',
-    test: ({ vm }) => facts(vm).watchdogs.filter((w) => /^diag288$/.test(w.model)).map((w) => `VM has unsupported watchdog configured: ${w.model}`),
+    test: ({ vm }) =>
+      facts(vm)
+        .watchdogs.filter((w) => /^diag288$/.test(w.model))
+        .map((w) => `VM has unsupported watchdog configured: ${w.model}`),
   },
   {
     id: 'ovirt.vm.status_invalid',

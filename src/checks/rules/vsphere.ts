@@ -23,7 +23,8 @@ const USB = /^(VirtualUSBController|VirtualUSBXHCIController)$/;
 const SRIOV = /^(VirtualSriovEthernetCard)$/;
 /** Kubernetes' RFC 1123 label rule, as Forklift's name check uses it. */
 export const RFC1123_LABEL = /^(([a-z0-9][-a-z0-9]*)?[a-z0-9])?$/;
-const SUPPORTED_GUEST_ID = /^(rhel7guest|rhel7_64guest|rhel8guest|rhel8_64guest|rhel9guest|rhel9_64guest|rhel10guest|rhel10_64guest|windows10[a-z0-9_]*guest|windows11[a-z0-9_]*guest|windows2016[a-z0-9_]*guest|windows2019[a-z0-9_]*guest|windows2022[a-z0-9_]*guest|windows2025[a-z0-9_]*guest)$/i;
+const SUPPORTED_GUEST_ID =
+  /^(rhel7guest|rhel7_64guest|rhel8guest|rhel8_64guest|rhel9guest|rhel9_64guest|rhel10guest|rhel10_64guest|windows10[a-z0-9_]*guest|windows11[a-z0-9_]*guest|windows2016[a-z0-9_]*guest|windows2019[a-z0-9_]*guest|windows2022[a-z0-9_]*guest|windows2025[a-z0-9_]*guest)$/i;
 const SUPPORTED_GUEST_NAME = /^(red hat enterprise linux (7|8|9|10)\b|(microsoft )?windows (10|11)\b|(microsoft )?windows server (2016|2019|2022|2025)\b)/i;
 
 export const vsphereRules: Rule[] = [
@@ -43,7 +44,12 @@ export const vsphereRules: Rule[] = [
     label: 'Disk on a SATA controller',
     assessment: 'Disks on a SATA (AHCI) controller cannot be imported; only IDE and SCSI controllers are accepted.',
     hint: 'move the disk to an IDE (or SCSI) controller in the vSphere client, then import',
-    test: ({ vm }) => eachDisk(vm, (d) => d.controller.bus === 'sata', (d) => `${diskName(d)} is on ${d.controller.model}`),
+    test: ({ vm }) =>
+      eachDisk(
+        vm,
+        (d) => d.controller.bus === 'sata',
+        (d) => `${diskName(d)} is on ${d.controller.model}`,
+      ),
   },
   {
     id: 'vmware.disk.controller.unsupported',
@@ -53,7 +59,11 @@ export const vsphereRules: Rule[] = [
     assessment: 'Disks must be on an IDE or SCSI controller; NVMe and other controllers are not accepted.',
     hint: 'move the disk to a SCSI or IDE controller in the vSphere client',
     test: ({ vm }) =>
-      eachDisk(vm, (d) => d.controller.bus !== 'sata' && !KNOWN_DISK_CONTROLLER.test(d.controller.model), (d) => `${diskName(d)} is on ${d.controller.model} (${d.controller.bus})`),
+      eachDisk(
+        vm,
+        (d) => d.controller.bus !== 'sata' && !KNOWN_DISK_CONTROLLER.test(d.controller.model),
+        (d) => `${diskName(d)} is on ${d.controller.model} (${d.controller.bus})`,
+      ),
   },
   {
     id: 'vmware.passthrough_device.detected',
@@ -62,7 +72,10 @@ export const vsphereRules: Rule[] = [
     label: 'Passthrough device detected',
     assessment: 'A PCI passthrough device is bound to host hardware and cannot be migrated.',
     hint: 'remove the PCI passthrough device from the VM before the import',
-    test: ({ vm }) => facts(vm).devices.filter((d) => PASSTHROUGH.test(d)).map((d) => `the VM has a ${d}`),
+    test: ({ vm }) =>
+      facts(vm)
+        .devices.filter((d) => PASSTHROUGH.test(d))
+        .map((d) => `the VM has a ${d}`),
   },
   {
     id: 'vmware.disk.capacity.invalid',
@@ -71,7 +84,12 @@ export const vsphereRules: Rule[] = [
     label: 'Disk has an invalid capacity',
     assessment: 'A disk reports no usable capacity; its PVC cannot be sized.',
     hint: 'check the disk in the vSphere client (a broken descriptor shows as 0 bytes)',
-    test: ({ vm }) => eachDisk(vm, (d) => !(Number.isFinite(d.capacityBytes) && d.capacityBytes > 0), (d) => `${diskName(d)} has capacity ${d.capacityBytes}`),
+    test: ({ vm }) =>
+      eachDisk(
+        vm,
+        (d) => !(Number.isFinite(d.capacityBytes) && d.capacityBytes > 0),
+        (d) => `${diskName(d)} has capacity ${d.capacityBytes}`,
+      ),
   },
   {
     id: 'vmware.datastore.missing',
@@ -80,7 +98,12 @@ export const vsphereRules: Rule[] = [
     label: 'Disk is not located on a datastore',
     assessment: 'A disk without a datastore cannot be read by VDDK or mapped to a storage class.',
     hint: 'check the disk backing in the vSphere client',
-    test: ({ vm }) => eachDisk(vm, (d) => !d.datastore?.id, (d) => `${diskName(d)} has no datastore`),
+    test: ({ vm }) =>
+      eachDisk(
+        vm,
+        (d) => !d.datastore?.id,
+        (d) => `${diskName(d)} has no datastore`,
+      ),
   },
   {
     id: 'vmware.disk_mode.independent',
@@ -89,7 +112,12 @@ export const vsphereRules: Rule[] = [
     label: 'Independent disk detected',
     assessment: 'Independent disks are not captured by snapshots, so VDDK cannot copy them from a snapshot.',
     hint: 'switch the disk to dependent mode if a snapshot-based copy is planned',
-    test: ({ vm }) => eachDisk(vm, (d) => /^independent_(persistent|nonpersistent)$/.test(d.mode ?? ''), (d) => `${diskName(d)} is ${d.mode}`),
+    test: ({ vm }) =>
+      eachDisk(
+        vm,
+        (d) => /^independent_(persistent|nonpersistent)$/.test(d.mode ?? ''),
+        (d) => `${diskName(d)} is ${d.mode}`,
+      ),
   },
   {
     id: 'vmware.disk.rdm.detected',
@@ -98,7 +126,12 @@ export const vsphereRules: Rule[] = [
     label: 'Raw Device Mapped disk detected',
     assessment: 'An RDM disk points at a LUN; it is copied as a plain disk and loses the mapping.',
     hint: 'plan how the LUN is presented to KubeVirt, or detach it',
-    test: ({ vm }) => eachDisk(vm, (d) => d.rdm !== undefined, (d) => `${diskName(d)} is a ${d.rdm!.mode} RDM`),
+    test: ({ vm }) =>
+      eachDisk(
+        vm,
+        (d) => d.rdm !== undefined,
+        (d) => `${diskName(d)} is a ${d.rdm!.mode} RDM`,
+      ),
   },
   {
     id: 'vmware.disk.shared.detected',
@@ -107,7 +140,12 @@ export const vsphereRules: Rule[] = [
     label: 'Shared disk detected',
     assessment: 'A shared (multi-writer) disk is attached to other VMs too; it is copied once per VM unless handled.',
     hint: 'power off every VM sharing the disk, and import the disk once',
-    test: ({ vm }) => eachDisk(vm, (d) => d.shared, (d) => `${diskName(d)} is shared`),
+    test: ({ vm }) =>
+      eachDisk(
+        vm,
+        (d) => d.shared,
+        (d) => `${diskName(d)} is shared`,
+      ),
   },
   {
     id: 'vmware.changed_block_tracking.disabled',
@@ -134,7 +172,10 @@ export const vsphereRules: Rule[] = [
     label: 'USB controller detected',
     assessment: 'USB controllers and devices are not carried over.',
     hint: 'remove USB devices the guest does not need',
-    test: ({ vm }) => facts(vm).devices.filter((d) => USB.test(d)).map((d) => `the VM has a ${d}`),
+    test: ({ vm }) =>
+      facts(vm)
+        .devices.filter((d) => USB.test(d))
+        .map((d) => `the VM has a ${d}`),
   },
   {
     id: 'vmware.tpm.detected',
@@ -152,7 +193,10 @@ export const vsphereRules: Rule[] = [
     label: 'SR-IOV passthrough adapter detected',
     assessment: 'An SR-IOV adapter becomes a regular NIC unless it is mapped to an SR-IOV network.',
     hint: 'map the network to an SR-IOV NetworkAttachmentDefinition if needed',
-    test: ({ vm }) => facts(vm).devices.filter((d) => SRIOV.test(d)).map((d) => `the VM has a ${d}`),
+    test: ({ vm }) =>
+      facts(vm)
+        .devices.filter((d) => SRIOV.test(d))
+        .map((d) => `the VM has a ${d}`),
   },
   {
     id: 'vmware.vm.name.invalid',

@@ -80,7 +80,10 @@ export function renderBatchReport(report: BatchReport): string {
     v.phase,
     v.durationMs !== undefined ? `${(v.durationMs / 1000).toFixed(1)}s` : '-',
     humanBytes(v.bytesCopied),
-    v.concerns.filter((c) => c.category === 'Critical').map((c) => c.id).join(',') || '-',
+    v.concerns
+      .filter((c) => c.category === 'Critical')
+      .map((c) => c.id)
+      .join(',') || '-',
     v.error ? `${v.error.code}: ${v.error.message}` : '-',
   ]);
   const t = report.totals;
@@ -95,14 +98,25 @@ async function emitJobs(plan: ResolvedPlan, jobs: PlanJobs, sources: SourcePool,
   for (const vm of plan.vms) {
     const { vm: source, plan: vmPlan } = await prepareVm(await jobs.job(vm), sources);
     const config = jobs.config(vm.source);
-    const name = (vm.targetName ?? source.name).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 50) || 'vm';
+    const name =
+      (vm.targetName ?? source.name)
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, '-')
+        .replace(/^-+|-+$/g, '')
+        .slice(0, 50) || 'vm';
     const job = PodJobSchema.parse({
-      source: { name: config.name, type: config.type, url: config.url, ...(config.datacenter ? { datacenter: config.datacenter } : {}), ...(config.insecureSkipVerify ? { insecureSkipVerify: true } : {}) },
+      source: {
+        name: config.name,
+        type: config.type,
+        url: config.url,
+        ...(config.datacenter ? { datacenter: config.datacenter } : {}),
+        ...(config.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
+      },
       vm: source.id,
       ...(vm.mapping ? { mapping: '/etc/v2v/mapping.yaml' } : {}),
       ...(vm.osMap ? { osMap: '/etc/v2v/os-map.yaml' } : {}),
       ...(vm.targetName ? { targetName: vm.targetName } : {}),
-      ...(plan.targetNamespace ?? opts.namespace ? { targetNamespace: plan.targetNamespace ?? opts.namespace } : {}),
+      ...((plan.targetNamespace ?? opts.namespace) ? { targetNamespace: plan.targetNamespace ?? opts.namespace } : {}),
       nicNaming: vm.nicNaming,
       startVm: vm.startVm,
     });
@@ -135,7 +149,7 @@ export function registerBatch(program: Command, ctx: CliContext): void {
     .command('batch')
     .description('many VMs from a plan file: all checked first, then converted with bounded concurrency; resumable')
     .argument('<plan>', 'the batch plan (YAML, schemas/batch-plan.schema.json)')
-    .option('--concurrency <n>', 'VMs converted at once (default: the plan\'s, else 2)')
+    .option('--concurrency <n>', "VMs converted at once (default: the plan's, else 2)")
     .option('--state <file>', 'the state file that makes a killed run resumable (default: <plan>.state.json)')
     .addOption(new Option('-o, --output <format>', 'report format').choices(['table', 'json']).default('table'))
     .addOption(new Option('--emit <what>', 'write Kubernetes objects instead of converting here').choices(['jobs']))
@@ -143,7 +157,7 @@ export function registerBatch(program: Command, ctx: CliContext): void {
     .option('--image <image>', 'with --emit jobs: the v2v image', 'quay.io/v2v/v2v:0.1.0')
     .option('--vddk-image <image>', 'with --emit jobs: the VDDK init image (vSphere)')
     .option('--secret <name>', 'with --emit jobs: the provider Secret (default <source>-credentials)')
-    .option('--namespace <ns>', 'with --emit jobs: the namespace (default: the plan\'s targetNamespace)')
+    .option('--namespace <ns>', "with --emit jobs: the namespace (default: the plan's targetNamespace)")
     .option('--vddk-libdir <dir>', 'VDDK distribution directory (vSphere; default $V2V_VDDK_LIBDIR, else /opt/vmware-vix-disklib-distrib)')
     .action(async (planFile: string, opts: BatchArgs) => {
       const plan = await loadBatchPlan(planFile);
@@ -161,15 +175,20 @@ export function registerBatch(program: Command, ctx: CliContext): void {
             check: async (vm) => (await prepareVm(await jobs.job(vm), sources)).check.concerns,
             convert: async (vm, c) => {
               const log = ctx.log.child({ vm: vm.key });
-              const outcome = await runConversion(await jobs.job(vm, c.disksDone), { ...pipelineDeps(ctx, sources), log }, {
-                phase: (phase, fraction, message) => {
-                  const named = vmioProgress(phase, fraction);
-                  log.info({ event: 'phase', ...named }, `${vm.key}: ${message}`);
-                  const statePhase = STATE_PHASE[phase];
-                  if (statePhase && fraction === 0) c.markPhase(statePhase, named.progress).catch((e: unknown) => log.warn({ err: e }, 'could not record the phase in the state file'));
+              const outcome = await runConversion(
+                await jobs.job(vm, c.disksDone),
+                { ...pipelineDeps(ctx, sources), log },
+                {
+                  phase: (phase, fraction, message) => {
+                    const named = vmioProgress(phase, fraction);
+                    log.info({ event: 'phase', ...named }, `${vm.key}: ${message}`);
+                    const statePhase = STATE_PHASE[phase];
+                    if (statePhase && fraction === 0)
+                      c.markPhase(statePhase, named.progress).catch((e: unknown) => log.warn({ err: e }, 'could not record the phase in the state file'));
+                  },
+                  diskDone: c.markDiskDone,
                 },
-                diskDone: c.markDiskDone,
-              });
+              );
               if (outcome.status === 'blocked') throw new V2vError('VM_BLOCKED', `${vm.key} no longer passes its checks`, { hint: 'run v2v check on it' });
             },
           },

@@ -55,7 +55,9 @@ async function readCa(path: string): Promise<string> {
   const doc = parseYaml(text) as { kind?: string; data?: Record<string, string> } | null;
   const pem = doc?.data?.['ca.pem'];
   if (doc?.kind === 'ConfigMap' && pem?.includes('-----BEGIN CERTIFICATE-----')) return pem;
-  throw new ConfigError('CONFIG_INVALID', `${path}: neither a PEM certificate bundle nor a ConfigMap with data "ca.pem"`, { hint: 'pass the CA certificate (PEM) or the CA ConfigMap YAML' });
+  throw new ConfigError('CONFIG_INVALID', `${path}: neither a PEM certificate bundle nor a ConfigMap with data "ca.pem"`, {
+    hint: 'pass the CA certificate (PEM) or the CA ConfigMap YAML',
+  });
 }
 
 function blankSource(size: number): RandomAccessSource {
@@ -73,7 +75,8 @@ function blankSource(size: number): RandomAccessSource {
 
 async function plan(opts: ImportOptions): Promise<ImportPlan> {
   const modes = [opts.url !== undefined, opts.file !== undefined, opts.upload === true].filter(Boolean).length;
-  if (modes !== 1) throw new UsageError('USAGE', 'give exactly one of --url URL, -f DATAVOLUME.yaml, --upload', { hint: 'v2v import --url https://host/disk.qcow2 --target DIR --size 10Gi' });
+  if (modes !== 1)
+    throw new UsageError('USAGE', 'give exactly one of --url URL, -f DATAVOLUME.yaml, --upload', { hint: 'v2v import --url https://host/disk.qcow2 --target DIR --size 10Gi' });
   const extraFiles = [...(opts.secretFile ?? []), ...(opts.secret ? [opts.secret] : []), ...(opts.configmapFile ?? [])];
   let p: ImportPlan;
   if (opts.file) {
@@ -116,7 +119,12 @@ function sizeOf(text: string | undefined): number | undefined {
   }
 }
 
-async function openPlannedSource(p: ImportPlan, opts: ImportOptions, size: number | undefined, env: Readonly<NodeJS.ProcessEnv>): Promise<{ source: DiskSource; upload?: UploadEndpoint }> {
+async function openPlannedSource(
+  p: ImportPlan,
+  opts: ImportOptions,
+  size: number | undefined,
+  env: Readonly<NodeJS.ProcessEnv>,
+): Promise<{ source: DiskSource; upload?: UploadEndpoint }> {
   const tls = { ...(p.ca ? { ca: p.ca } : {}), ...(opts.insecureSkipTlsVerify ? { insecureSkipVerify: true } : {}) };
   const creds = { ...(p.username !== undefined ? { username: p.username } : {}), ...(p.password !== undefined ? { password: p.password } : {}) };
   switch (p.source.kind) {
@@ -179,51 +187,61 @@ export function registerImport(program: Command, ctx: CliContext): void {
       const target: TargetSpec =
         p.volumeMode === 'Block'
           ? { kind: 'block', device: opts.target, stateDir: opts.stateDir ?? ctx.runtime.stateDir }
-          : { kind: 'filesystem', dir: opts.target, ...(size !== undefined ? { size } : {}), ...(overhead !== undefined ? { filesystemOverhead: overhead } : {}), ...(p.preallocation ? { preallocation: true } : {}) };
+          : {
+              kind: 'filesystem',
+              dir: opts.target,
+              ...(size !== undefined ? { size } : {}),
+              ...(overhead !== undefined ? { filesystemOverhead: overhead } : {}),
+              ...(p.preallocation ? { preallocation: true } : {}),
+            };
 
       const { signal } = ctx;
-        const { source, upload } = await openPlannedSource(p, opts, size, ctx.runtime.env);
-        if (upload) ctx.log.info({ url: upload.url }, 'waiting for an upload');
-        const tty = Boolean((ctx.stderr as NodeJS.WriteStream).isTTY);
-        const onProgress = (pr: CopyProgress) => {
-          if (tty) ctx.stderr.write(`\r${renderProgressLine(pr)}\x1b[K${pr.phase === 'done' ? '\n' : ''}`);
-          else ctx.log.info({ event: 'progress', ...pr }, 'copy progress');
-        };
-        try {
-          if (p.contentType === 'archive') {
-            const r = await extractArchive(source, opts.target, signal);
-            ctx.stdout.write(opts.output === 'json' ? JSON.stringify({ name: p.name, target: opts.target, ...r }) + '\n' : `extracted ${r.files} files (${formatBytes(r.bytes)}) into ${opts.target}\n`);
+      const { source, upload } = await openPlannedSource(p, opts, size, ctx.runtime.env);
+      if (upload) ctx.log.info({ url: upload.url }, 'waiting for an upload');
+      const tty = Boolean((ctx.stderr as NodeJS.WriteStream).isTTY);
+      const onProgress = (pr: CopyProgress) => {
+        if (tty) ctx.stderr.write(`\r${renderProgressLine(pr)}\x1b[K${pr.phase === 'done' ? '\n' : ''}`);
+        else ctx.log.info({ event: 'progress', ...pr }, 'copy progress');
+      };
+      try {
+        if (p.contentType === 'archive') {
+          const r = await extractArchive(source, opts.target, signal);
+          ctx.stdout.write(
+            opts.output === 'json'
+              ? JSON.stringify({ name: p.name, target: opts.target, ...r }) + '\n'
+              : `extracted ${r.files} files (${formatBytes(r.bytes)}) into ${opts.target}\n`,
+          );
+          upload?.finish();
+        } else {
+          let result: CopyResult;
+          try {
+            result = await copyDisk({
+              source,
+              target,
+              signal,
+              onProgress,
+              progressIntervalMs: tty ? 250 : 2000,
+              stallTimeoutMs: Number(opts.stallTimeout) * 1000,
+              checksum: Boolean(opts.checksum),
+              log: ctx.log,
+              label: p.name,
+              ...(opts.scratchDir ? { scratchDir: opts.scratchDir } : {}),
+            });
             upload?.finish();
-          } else {
-            let result: CopyResult;
-            try {
-              result = await copyDisk({
-                source,
-                target,
-                signal,
-                onProgress,
-                progressIntervalMs: tty ? 250 : 2000,
-                stallTimeoutMs: Number(opts.stallTimeout) * 1000,
-                checksum: Boolean(opts.checksum),
-                log: ctx.log,
-                label: p.name,
-                ...(opts.scratchDir ? { scratchDir: opts.scratchDir } : {}),
-              });
-              upload?.finish();
-            } catch (e) {
-              upload?.finish(e);
-              throw e;
-            }
-            ctx.log.info({ event: 'imported', ...result }, 'import finished');
-            ctx.stdout.write(
-              opts.output === 'json'
-                ? JSON.stringify({ name: p.name, ...result }) + '\n'
-                : `imported ${source.description} → ${result.path}: ${result.format}${result.compression !== 'none' ? `+${result.compression}` : ''}, ${formatBytes(result.virtualSize)} disk grown to ${formatBytes(result.targetSize)}, ${formatBytes(result.bytesCopied)} written${result.sha256 ? `, sha256 ${result.sha256}` : ''} in ${(result.durationMs / 1000).toFixed(1)} s\n`,
-            );
+          } catch (e) {
+            upload?.finish(e);
+            throw e;
           }
-          ctx.exitCode = ExitCode.ok;
-        } finally {
-          await upload?.close();
+          ctx.log.info({ event: 'imported', ...result }, 'import finished');
+          ctx.stdout.write(
+            opts.output === 'json'
+              ? JSON.stringify({ name: p.name, ...result }) + '\n'
+              : `imported ${source.description} → ${result.path}: ${result.format}${result.compression !== 'none' ? `+${result.compression}` : ''}, ${formatBytes(result.virtualSize)} disk grown to ${formatBytes(result.targetSize)}, ${formatBytes(result.bytesCopied)} written${result.sha256 ? `, sha256 ${result.sha256}` : ''} in ${(result.durationMs / 1000).toFixed(1)} s\n`,
+          );
         }
+        ctx.exitCode = ExitCode.ok;
+      } finally {
+        await upload?.close();
+      }
     });
 }

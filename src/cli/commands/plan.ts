@@ -72,7 +72,12 @@ export function planSelection(selection: Selection, args: PlanArgs): PlannedVm[]
     });
     const warnings = [...built.warnings, ...(os ? [] : [`no template OS for "${item.vm.os.sourceId || item.vm.os.name}": add it to the OS map (osinfo2common)`])];
     const result = checkVm(item.vm, item.mappings ? plan : undefined);
-    return { name: built.name, virtualMachine: built.virtualMachine, warnings, critical: result.concerns.filter((c) => c.category === 'Critical').map((c) => `${c.id}: ${c.assessment}`) };
+    return {
+      name: built.name,
+      virtualMachine: built.virtualMachine,
+      warnings,
+      critical: result.concerns.filter((c) => c.category === 'Critical').map((c) => `${c.id}: ${c.assessment}`),
+    };
   });
 }
 
@@ -83,7 +88,9 @@ export function registerPlan(program: Command, ctx: CliContext): void {
     .option('--namespace <ns>', 'target namespace of the objects')
     .option('--start', 'running: true (default: the VirtualMachineImport startVm, else false)')
     .option('--compatibility', 'SATA disks and e1000e NICs, for guests without virtio drivers')
-    .addOption(new Option('--copy <mode>', 'blank: the v2v worker fills the volumes; cdi: CDI copies them (source.vddk / source.imageio)').choices(['blank', 'cdi']).default('blank'))
+    .addOption(
+      new Option('--copy <mode>', 'blank: the v2v worker fills the volumes; cdi: CDI copies them (source.vddk / source.imageio)').choices(['blank', 'cdi']).default('blank'),
+    )
     .option('--cdi-secret <name>', 'the Secret CDI reads source credentials from (--copy cdi)')
     .option('--cdi-ca-config-map <name>', 'the ConfigMap with the oVirt CA for CDI imageio (--copy cdi)')
     .option('--filesystem-overhead <spec...>', 'filesystem overhead: FRACTION, or CLASS=FRACTION (default 0.055)')

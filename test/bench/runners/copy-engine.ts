@@ -11,5 +11,8 @@ if (!source || !target) {
   process.exit(2);
 }
 const src = /^https?:\/\//.test(source) ? await (await import('../../../adapters/http/index.js')).openHttpSource({ url: source }) : await openLocalFile(source);
-const result = await copyDisk({ source: src, target: mode === 'block' ? { kind: 'block', device: target, stateDir: '/tmp/v2v-bench-state' } : { kind: 'filesystem', dir: target } });
+const result = await copyDisk({
+  source: src,
+  target: mode === 'block' ? { kind: 'block', device: target, stateDir: '/tmp/v2v-bench-state' } : { kind: 'filesystem', dir: target },
+});
 process.stdout.write(JSON.stringify(result) + '\n');

@@ -145,11 +145,16 @@ export function buildVm(spec: VmSpec, inv: FakeInventory): FakeVm {
     cluster: { id: clusterId },
     template: { id: '00000000-0000-0000-0000-000000000000' },
     ...(spec.guest
-      ? { guest_operating_system: { architecture: 'x86_64', distribution: spec.guest.distribution, family: 'Linux', version: { full_version: spec.guest.version, major: Number(spec.guest.version.split('.')[0]) } } }
+      ? {
+          guest_operating_system: {
+            architecture: 'x86_64',
+            distribution: spec.guest.distribution,
+            family: 'Linux',
+            version: { full_version: spec.guest.version, major: Number(spec.guest.version.split('.')[0]) },
+          },
+        }
       : {}),
-    ...(spec.customProperties
-      ? { custom_properties: { custom_property: Object.entries(spec.customProperties).map(([name, value]) => ({ name, value })) } }
-      : {}),
+    ...(spec.customProperties ? { custom_properties: { custom_property: Object.entries(spec.customProperties).map(([name, value]) => ({ name, value })) } } : {}),
   };
   const diskattachments: Entity[] = [];
   (spec.disks ?? [{}]).forEach((d, i) => {
@@ -175,7 +180,19 @@ export function buildVm(spec: VmSpec, inv: FakeInventory): FakeVm {
       Object.assign(disk, {
         lun_storage: {
           type: 'iscsi',
-          logical_units: { logical_unit: [{ id: `36001405${diskId.replace(/-/g, '').slice(0, 24)}`, address: '192.0.2.10', port: 3260, target: 'iqn.2026-01.example:storage', size, vendor_id: 'LIO-ORG', product_id: 'block1' }] },
+          logical_units: {
+            logical_unit: [
+              {
+                id: `36001405${diskId.replace(/-/g, '').slice(0, 24)}`,
+                address: '192.0.2.10',
+                port: 3260,
+                target: 'iqn.2026-01.example:storage',
+                size,
+                vendor_id: 'LIO-ORG',
+                product_id: 'block1',
+              },
+            ],
+          },
         },
       });
     } else {
@@ -217,7 +234,15 @@ export function buildVm(spec: VmSpec, inv: FakeInventory): FakeVm {
   });
   const snapshots: Entity[] = [
     // Every VM has its `active` snapshot (the current state); real snapshots come on top.
-    { id: uid(`snap:${vmId}:active`), description: 'Active VM', snapshot_type: 'active', snapshot_status: 'ok', date: '2026-01-15T10:00:00.000+00:00', persist_memorystate: false, vm: { id: vmId } },
+    {
+      id: uid(`snap:${vmId}:active`),
+      description: 'Active VM',
+      snapshot_type: 'active',
+      snapshot_status: 'ok',
+      date: '2026-01-15T10:00:00.000+00:00',
+      persist_memorystate: false,
+      vm: { id: vmId },
+    },
     ...(spec.snapshots ?? []).map((s, i) => ({
       id: uid(`snap:${vmId}:${i}`),
       description: s.description,
@@ -249,7 +274,18 @@ export function buildTemplate(spec: VmSpec, inv: FakeInventory): FakeVm {
 function blankTemplate(): FakeVm {
   const id = '00000000-0000-0000-0000-000000000000';
   return {
-    vm: { id, name: 'Blank', description: 'Blank template', status: 'ok', memory: 1024 * MiB, cpu: { topology: { sockets: 1, cores: 1, threads: 1 } }, os: { type: 'other' }, bios: { type: 'cluster_default' }, usb: { enabled: false }, version: { version_name: 'base version', version_number: 1, base_template: { id } } },
+    vm: {
+      id,
+      name: 'Blank',
+      description: 'Blank template',
+      status: 'ok',
+      memory: 1024 * MiB,
+      cpu: { topology: { sockets: 1, cores: 1, threads: 1 } },
+      os: { type: 'other' },
+      bios: { type: 'cluster_default' },
+      usb: { enabled: false },
+      version: { version_name: 'base version', version_number: 1, base_template: { id } },
+    },
     diskattachments: [],
     nics: [],
     snapshots: [],
@@ -265,8 +301,24 @@ function baseInventory(): FakeInventory {
       { id: IDS.dc2, name: 'dc2', description: '', local: false, status: 'up', storage_format: 'v5', version: { major: 4, minor: 7 } },
     ],
     clusters: [
-      { id: IDS.clusterDefault, name: 'Default', description: 'The default server cluster', bios_type: 'q35_sea_bios', cpu: { architecture: 'x86_64', type: 'Secure Intel Cascadelake Server Family' }, version: { major: 4, minor: 7 }, data_center: { id: IDS.dcDefault } },
-      { id: IDS.cluster2, name: 'Cluster2', description: '', bios_type: 'q35_ovmf', cpu: { architecture: 'x86_64', type: 'Intel Skylake Server Family' }, version: { major: 4, minor: 7 }, data_center: { id: IDS.dc2 } },
+      {
+        id: IDS.clusterDefault,
+        name: 'Default',
+        description: 'The default server cluster',
+        bios_type: 'q35_sea_bios',
+        cpu: { architecture: 'x86_64', type: 'Secure Intel Cascadelake Server Family' },
+        version: { major: 4, minor: 7 },
+        data_center: { id: IDS.dcDefault },
+      },
+      {
+        id: IDS.cluster2,
+        name: 'Cluster2',
+        description: '',
+        bios_type: 'q35_ovmf',
+        cpu: { architecture: 'x86_64', type: 'Intel Skylake Server Family' },
+        version: { major: 4, minor: 7 },
+        data_center: { id: IDS.dc2 },
+      },
     ],
     networks: [
       { id: IDS.netMgmt, name: 'ovirtmgmt', description: 'Management Network', mtu: 0, stp: false, usages: { usage: ['vm'] }, data_center: { id: IDS.dcDefault } },
@@ -294,7 +346,17 @@ function baseInventory(): FakeInventory {
       { id: uid('filter:clean-traffic'), name: 'clean-traffic', version: { major: 4, minor: 0, build: -1, revision: -1 } },
     ],
     storagedomains: [
-      { id: IDS.sdData, name: 'data', type: 'data', master: true, status: 'active', storage: { type: 'nfs', address: '192.0.2.20', path: '/exports/data' }, storage_format: 'v5', available: 900 * GiB, used: 100 * GiB },
+      {
+        id: IDS.sdData,
+        name: 'data',
+        type: 'data',
+        master: true,
+        status: 'active',
+        storage: { type: 'nfs', address: '192.0.2.20', path: '/exports/data' },
+        storage_format: 'v5',
+        available: 900 * GiB,
+        used: 100 * GiB,
+      },
       { id: IDS.sdData2, name: 'data2', type: 'data', master: false, status: 'active', storage: { type: 'iscsi' }, storage_format: 'v5', available: 400 * GiB, used: 100 * GiB },
     ],
     disks: [],
@@ -319,8 +381,23 @@ export function defaultInventory(options: { extraCleanVms?: number } = {}): Fake
       disks: [{ id: DOWNLOAD_DISK_ID, sizeGiB: 1, interface: 'virtio_scsi', bootable: true }],
       guest: { distribution: 'Red Hat Enterprise Linux', version: '8.6' },
     },
-    { name: 'vm-clean-2', os: 'rhel_9x64', disks: [{ interface: 'virtio', sizeGiB: 20 }, { interface: 'virtio_scsi', sizeGiB: 5, storageDomain: IDS.sdData2 }], nics: [{}, { profile: IDS.profileMgmt }] },
-    { name: 'vm-clean-3', os: 'windows_2019x64', disks: [{ interface: 'sata', sizeGiB: 40 }], nics: [{ interface: 'e1000' }], memoryMiB: 4096, topology: { sockets: 1, cores: 4, threads: 2 } },
+    {
+      name: 'vm-clean-2',
+      os: 'rhel_9x64',
+      disks: [
+        { interface: 'virtio', sizeGiB: 20 },
+        { interface: 'virtio_scsi', sizeGiB: 5, storageDomain: IDS.sdData2 },
+      ],
+      nics: [{}, { profile: IDS.profileMgmt }],
+    },
+    {
+      name: 'vm-clean-3',
+      os: 'windows_2019x64',
+      disks: [{ interface: 'sata', sizeGiB: 40 }],
+      nics: [{ interface: 'e1000' }],
+      memoryMiB: 4096,
+      topology: { sockets: 1, cores: 4, threads: 2 },
+    },
     { name: 'vm-clean-cluster2', cluster: 'Cluster2', bios: 'cluster_default', nics: [{ profile: IDS.profile2 }] },
     // One Critical rule each.
     { name: 'vm-nic-interface-unsupported', nics: [{ interface: 'spapr_vlan' }] },

@@ -34,13 +34,29 @@ export const VM_SUBCOLLECTIONS = [
 /** Template sub-collections (the rest of VmBase's are VM-only). */
 export const TEMPLATE_SUBCOLLECTIONS = VM_SUBCOLLECTIONS.filter((s) => s.attr === 'disk_attachments' || s.attr === 'nics' || s.attr === 'watchdogs');
 const TEMPLATE_OTHER_LINKS = ['permissions', 'tags', 'cdroms', 'graphicsconsoles'];
-const VM_OTHER_LINKS = ['permissions', 'tags', 'statistics', 'cdroms', 'graphicsconsoles', 'reporteddevices', 'applications', 'affinitylabels', 'katelloerrata', 'sessions', 'numanodes', 'mediateddevices'];
+const VM_OTHER_LINKS = [
+  'permissions',
+  'tags',
+  'statistics',
+  'cdroms',
+  'graphicsconsoles',
+  'reporteddevices',
+  'applications',
+  'affinitylabels',
+  'katelloerrata',
+  'sessions',
+  'numanodes',
+  'mediateddevices',
+];
 
 export type Follow = { [attr: string]: Follow };
 
 export function parseFollow(follow: string | null | undefined): Follow {
   const tree: Follow = {};
-  for (const path of (follow ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const path of (follow ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     let cur = tree;
     for (const part of path.split('.')) cur = cur[part] ??= {};
   }
@@ -114,7 +130,10 @@ function xmlElement(name: string, value: unknown): string {
   if (typeof value !== 'object') return `<${name}>${esc(String(value))}</${name}>`;
   const obj = value as Record<string, unknown>;
   if (name === 'link') return `<link href="${esc(String(obj['href']))}" rel="${esc(String(obj['rel']))}"/>`;
-  const attrs = ['href', 'id'].filter((a) => typeof obj[a] === 'string').map((a) => ` ${a}="${esc(obj[a] as string)}"`).join('');
+  const attrs = ['href', 'id']
+    .filter((a) => typeof obj[a] === 'string')
+    .map((a) => ` ${a}="${esc(obj[a] as string)}"`)
+    .join('');
   const children = Object.entries(obj)
     .filter(([k]) => k !== 'href' && k !== 'id')
     .map(([k, v]) => xmlElement(k, v))

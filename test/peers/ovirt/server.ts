@@ -271,12 +271,16 @@ export async function startOvirtFake(options: OvirtFakeOptions = {}): Promise<Ov
         return;
       }
       if (form.get('username') !== username || form.get('password') !== password) {
-        res.writeHead(400).end(JSON.stringify({ error_code: 'access_denied', error: `Cannot authenticate user '${form.get('username') ?? ''}': The username or password is incorrect..` }));
+        res
+          .writeHead(400)
+          .end(JSON.stringify({ error_code: 'access_denied', error: `Cannot authenticate user '${form.get('username') ?? ''}': The username or password is incorrect..` }));
         return;
       }
       const token = randomBytes(48).toString('base64url');
       tokens.set(token, { uses: 0, revoked: false });
-      res.writeHead(200).end(JSON.stringify({ access_token: token, scope: 'ovirt-app-api ovirt-ext=token-info:validate', exp: String(Date.now() + 3_600_000), token_type: 'bearer' }));
+      res
+        .writeHead(200)
+        .end(JSON.stringify({ access_token: token, scope: 'ovirt-app-api ovirt-ext=token-info:validate', exp: String(Date.now() + 3_600_000), token_type: 'bearer' }));
       return;
     }
     if (!path.startsWith(`${API}`)) {
@@ -286,7 +290,9 @@ export async function startOvirtFake(options: OvirtFakeOptions = {}): Promise<Ov
     const auth = authOf(req);
     entry.auth = auth.kind;
     if (!auth.ok) {
-      res.writeHead(401, { 'content-type': 'text/html', 'www-authenticate': 'Bearer realm="RESTAPI"' }).end('<html><head><title>Error</title></head><body>Unauthorized</body></html>');
+      res
+        .writeHead(401, { 'content-type': 'text/html', 'www-authenticate': 'Bearer realm="RESTAPI"' })
+        .end('<html><head><title>Error</title></head><body>Unauthorized</body></html>');
       return;
     }
     const parts = path.slice(API.length).split('/').filter(Boolean).map(decodeURIComponent);
@@ -458,7 +464,7 @@ export async function startOvirtFake(options: OvirtFakeOptions = {}): Promise<Ov
           if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
         }
       }
-      await new Promise<void>((r) => res.socket ? res.socket.end(r) : r());
+      await new Promise<void>((r) => (res.socket ? res.socket.end(r) : r()));
       res.socket?.destroy();
       return;
     }
@@ -526,7 +532,13 @@ export async function startOvirtFake(options: OvirtFakeOptions = {}): Promise<Ov
       await writeFile(pwFile, `${password}\n`, { mode: 0o600 });
       const file = join(sourcesDir, `sources-${name}.yaml`);
       const entry = { name, type: 'ovirt', url: `https://127.0.0.1:${enginePort}${API}`, username, passwordFile: pwFile, ...extra };
-      await writeFile(file, `sources:\n  - ${Object.entries(entry).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n    ')}\n`);
+      await writeFile(
+        file,
+        `sources:\n  - ${Object.entries(entry)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+          .join('\n    ')}\n`,
+      );
       return file;
     },
     async stop() {
