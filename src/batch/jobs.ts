@@ -1,62 +1,70 @@
 import { stringify } from 'yaml';
+import type { PersistentVolumeClaim, VirtualMachine } from '../manifests/types.js';
+import { diskClaims } from '../manifests/virtual-machine.js';
+import type { VmPlan } from '../mapping/resolve.js';
 import type { PodJob } from '../pipeline/job-file.js';
 
-// `v2v batch --emit jobs`: one conversion-pod Job per VM, so a cluster is the
-// scale-out engine. Pure builders; the CLI writes their YAML.
+// `v2v batch --emit jobs`: per valid VM a bundle a cluster can apply as it is:
+// the job's ConfigMap, the PVCs, the conversion Job that fills them, and the
+// halted VirtualMachine that boots them. Kubernetes is the scale-out engine.
+// Pure builders; the CLI writes their YAML.
 
-export interface JobVolume {
-  /** PVC name */
-  name: string;
-  sizeBytes: number;
-  storageClass?: string;
-  volumeMode: 'Filesystem' | 'Block';
-  accessMode: 'ReadWriteOnce' | 'ReadWriteMany' | 'ReadOnlyMany';
-}
+/** Where the conversion container finds the library the VDDK init container copied (it copies into its /opt). */
+export const VDDK_MOUNT = '/vddk';
+export const VDDK_LIBDIR = `${VDDK_MOUNT}/vmware-vix-disklib-distrib`;
 
-export interface JobSpecInput {
+export interface BundleInput {
+  /** The RFC 1123 name of the VM; the Job is `<name>-v2v`, its ConfigMap `<name>-v2v-job`. */
   name: string;
   namespace: string;
   image: string;
-  /** The VDDK init image (vSphere only); the seed's Dockerfile copies vmware-vix-disklib-distrib to /opt. */
+  /** The VDDK init image (vSphere only), built as the seed says: its entrypoint copies the library into /opt. */
   vddkImage?: string;
   /** The Secret holding accessKeyId, secretKey, cacert, thumbprint. */
   secretName: string;
-  job: PodJob;
-  /** A ResourceMapping file to ship in the job's ConfigMap (mounted as /etc/v2v/mapping.yaml). */
-  mappingYaml?: string;
-  volumes: JobVolume[];
+  /** The pod's job, but for its disks and VDDK directory, which the bundle sets. */
+  job: Omit<PodJob, 'disks' | 'vddkLibDir'>;
+  plan: VmPlan;
+  /** The PVC of each disk, by index; the VirtualMachine must boot the same claims. */
+  claimNames: readonly string[];
+  virtualMachine: VirtualMachine;
+  /** Files shipped in the ConfigMap, mounted under /etc/v2v (mapping.yaml, os-map.yaml). */
+  files?: Record<string, string>;
 }
 
-type K8sObject = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } };
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [field: string]: unknown;
+}
 
-export function conversionJob(input: JobSpecInput): K8sObject[] {
+export function jobName(vmName: string): string {
+  return `${vmName}-v2v`;
+}
+
+export function conversionBundle(input: BundleInput): (K8sObject | PersistentVolumeClaim | VirtualMachine)[] {
   const labels = { 'app.kubernetes.io/name': 'v2v', 'app.kubernetes.io/component': 'conversion', 'v2v.kubevirt.io/vm': input.name };
   const configName = `${input.name}-v2v-job`;
-  const pvcs: K8sObject[] = input.volumes.map((v) => ({
-    apiVersion: 'v1',
-    kind: 'PersistentVolumeClaim',
-    metadata: { name: v.name, namespace: input.namespace, labels },
-    spec: {
-      accessModes: [v.accessMode],
-      volumeMode: v.volumeMode,
-      resources: { requests: { storage: `${Math.ceil(v.sizeBytes / 1024 ** 2)}Mi` } },
-      ...(v.storageClass ? { storageClassName: v.storageClass } : {}),
-    },
-  }));
-  const job: PodJob = { ...input.job, disks: input.volumes.map((v) => ({ volumeMode: v.volumeMode })) };
+  const claims = diskClaims(input.plan, input.claimNames, { namespace: input.namespace, labels });
+  const vddk = input.job.source.type === 'vsphere' && input.vddkImage;
+  const job: PodJob = {
+    ...input.job,
+    disks: claims.map((c) => ({ volumeMode: c.spec.volumeMode, claimName: c.metadata.name })),
+    vddkLibDir: VDDK_LIBDIR,
+  };
   const configMap: K8sObject = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: configName, namespace: input.namespace, labels },
-    data: { 'job.yaml': stringify(job), ...(input.mappingYaml ? { 'mapping.yaml': input.mappingYaml } : {}) },
+    data: { 'job.yaml': stringify(job), ...input.files },
   };
-  const vddk = input.job.source.type === 'vsphere' && input.vddkImage;
-  const diskMounts = input.volumes.flatMap((v, i) => (v.volumeMode === 'Filesystem' ? [{ name: `disk${i}`, mountPath: `/mnt/disks/disk${i}` }] : []));
-  const diskDevices = input.volumes.flatMap((v, i) => (v.volumeMode === 'Block' ? [{ name: `disk${i}`, devicePath: `/dev/block${i}` }] : []));
+  const diskMounts = claims.flatMap((c, i) => (c.spec.volumeMode === 'Filesystem' ? [{ name: `disk${i}`, mountPath: `/mnt/disks/disk${i}` }] : []));
+  const diskDevices = claims.flatMap((c, i) => (c.spec.volumeMode === 'Block' ? [{ name: `disk${i}`, devicePath: `/dev/block${i}` }] : []));
   const jobObject: K8sObject = {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { name: `${input.name}-v2v`, namespace: input.namespace, labels },
+    metadata: { name: jobName(input.name), namespace: input.namespace, labels },
     spec: {
       backoffLimit: 0,
       template: {
@@ -65,11 +73,9 @@ export function conversionJob(input: JobSpecInput): K8sObject[] {
           restartPolicy: 'Never',
           // 107 is CDI's qemu user: the PVCs CDI prepares are writable by it.
           securityContext: { runAsUser: 107, runAsGroup: 107, fsGroup: 107, runAsNonRoot: true },
-          ...(vddk
-            ? {
-                initContainers: [{ name: 'vddk', image: input.vddkImage, volumeMounts: [{ name: 'vddk', mountPath: '/opt' }] }],
-              }
-            : {}),
+          // The seed's init image copies the library into its own /opt; the conversion container
+          // mounts that emptyDir at /vddk, so it hides nothing of the v2v image (which lives in /opt/v2v).
+          ...(vddk ? { initContainers: [{ name: 'vddk', image: input.vddkImage, volumeMounts: [{ name: 'vddk', mountPath: '/opt' }] }] } : {}),
           containers: [
             {
               name: 'v2v',
@@ -91,7 +97,7 @@ export function conversionJob(input: JobSpecInput): K8sObject[] {
               volumeMounts: [
                 { name: 'job', mountPath: '/etc/v2v', readOnly: true },
                 { name: 'secret', mountPath: '/etc/secret', readOnly: true },
-                ...(vddk ? [{ name: 'vddk', mountPath: '/opt' }] : []),
+                ...(vddk ? [{ name: 'vddk', mountPath: VDDK_MOUNT, readOnly: true }] : []),
                 { name: 'scratch', mountPath: '/var/tmp' },
                 ...diskMounts,
               ],
@@ -103,13 +109,13 @@ export function conversionJob(input: JobSpecInput): K8sObject[] {
             { name: 'secret', secret: { secretName: input.secretName } },
             ...(vddk ? [{ name: 'vddk', emptyDir: {} }] : []),
             { name: 'scratch', emptyDir: {} },
-            ...input.volumes.map((v, i) => ({ name: `disk${i}`, persistentVolumeClaim: { claimName: v.name } })),
+            ...claims.map((c, i) => ({ name: `disk${i}`, persistentVolumeClaim: { claimName: c.metadata.name } })),
           ],
         },
       },
     },
   };
-  return [configMap, ...pvcs, jobObject];
+  return [configMap, ...claims, jobObject, input.virtualMachine];
 }
 
 export function toYamlStream(objects: object[]): string {

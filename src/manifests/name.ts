@@ -11,13 +11,18 @@ export interface KubeName {
  * Lower-cases, turns every run of other characters into one "-", trims "-" at
  * both ends and cuts to 63 characters. An empty result falls back to `fallback`.
  */
-export function toKubeName(source: string, fallback = 'vm'): KubeName {
+export function toKubeName(source: string, fallback = 'vm', maxLength = MAX_NAME): KubeName {
   let name = source
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')
     .replace(/-{2,}/g, '-')
     .replace(/^-+|-+$/g, '');
-  name = name.slice(0, MAX_NAME).replace(/-+$/, '');
+  name = name.slice(0, maxLength).replace(/-+$/, '');
   if (name === '') name = fallback;
-  return name === source ? { name } : { name, warning: `the name "${source}" is not an RFC 1123 label of at most ${MAX_NAME} characters; the VM is named "${name}"` };
+  return name === source ? { name } : { name, warning: `the name "${source}" is not an RFC 1123 label of at most ${maxLength} characters; the VM is named "${name}"` };
+}
+
+/** The PVC that holds disk `index` of VM `vmName`: what the conversion Job fills and the VirtualMachine boots. */
+export function diskClaimName(vmName: string, index: number): string {
+  return `${vmName}-disk${index}`;
 }

@@ -10,7 +10,6 @@ export interface ObjectMeta {
 }
 
 export type DataVolumeSource =
-  | { blank: Record<string, never> }
   | { vddk: { backingFile?: string; uuid?: string; url: string; secretRef: string; thumbprint?: string; initImageURL?: string } }
   | { imageio: { url: string; diskId: string; secretRef: string; certConfigMap?: string } };
 
@@ -32,6 +31,16 @@ export interface DataVolumeTemplate {
 }
 
 export type DataVolume = DataVolumeTemplate;
+
+export interface PersistentVolumeClaim {
+  apiVersion: 'v1';
+  kind: 'PersistentVolumeClaim';
+  metadata: ObjectMeta;
+  spec: DataVolumeSpec['pvc'];
+}
+
+/** A disk's volume: a PVC v2v fills (by claim name), or a DataVolume CDI fills. */
+export type VmVolume = { name: string; persistentVolumeClaim: { claimName: string } } | { name: string; dataVolume: { name: string } };
 
 export interface VmDisk {
   name: string;
@@ -60,7 +69,7 @@ export interface VirtualMachine {
   metadata: ObjectMeta;
   spec: {
     running: boolean;
-    dataVolumeTemplates: DataVolumeTemplate[];
+    dataVolumeTemplates?: DataVolumeTemplate[];
     template: {
       metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
       spec: {
@@ -73,7 +82,7 @@ export interface VirtualMachine {
           devices: { disks: VmDisk[]; interfaces: VmInterface[] };
         };
         networks: VmNetwork[];
-        volumes: { name: string; dataVolume: { name: string } }[];
+        volumes: VmVolume[];
       };
     };
   };

@@ -9,7 +9,8 @@ import type { CopyOptions, CopyResult } from '../copy/engine.js';
 import type { CopyProgress } from '../copy/progress.js';
 import { InterruptedError, V2vError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { buildVirtualMachine, standaloneDataVolume } from '../manifests/virtual-machine.js';
+import { diskClaimName } from '../manifests/name.js';
+import { buildVirtualMachine, diskClaims } from '../manifests/virtual-machine.js';
 import type { SourceVm } from '../model.js';
 import type { PipelinePhase } from '../vmio.js';
 import type { ConversionJob } from './job.js';
@@ -152,16 +153,18 @@ async function convertVm(job: ConversionJob, prepared: PreparedVm, deps: Pipelin
   phase('writing-manifests', 'writing the KubeVirt objects');
   const manifest = { ...job.manifest, ...(prepared.osinfo ? { osinfo: prepared.osinfo } : {}) };
   const built = buildVirtualMachine(vm, plan, manifest);
+  const claimNames = plan.disks.map((d) => job.manifest.claimNames?.[d.index] ?? diskClaimName(built.name, d.index));
   const manifestsDir = join(dir, 'manifests');
   await mkdir(manifestsDir, { recursive: true });
   const files: string[] = [];
   const vmFile = join(manifestsDir, 'virtualmachine.yaml');
   await writeFile(vmFile, stringify(built.virtualMachine, { lineWidth: 0 }));
   files.push(vmFile);
-  for (const t of built.virtualMachine.spec.dataVolumeTemplates ?? []) {
-    const dvFile = join(manifestsDir, `datavolume-${t.metadata.name}.yaml`);
-    await writeFile(dvFile, stringify(standaloneDataVolume(t, manifest.namespace), { lineWidth: 0 }));
-    files.push(dvFile);
+  // The claims the VM boots: disk<N>/disk.img goes into the PVC of the same index.
+  for (const claim of diskClaims(plan, claimNames, { ...(manifest.namespace ? { namespace: manifest.namespace } : {}) })) {
+    const claimFile = join(manifestsDir, `pvc-${claim.metadata.name}.yaml`);
+    await writeFile(claimFile, stringify(claim, { lineWidth: 0 }));
+    files.push(claimFile);
   }
   const result: ConvertVmResult = {
     skipped: false,

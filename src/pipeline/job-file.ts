@@ -28,8 +28,8 @@ export const PodJobSchema = z.strictObject({
   targetNamespace: z.string().min(1).optional(),
   nicNaming: z.enum(['eth', 'keep']).default('eth'),
   startVm: z.boolean().default(false),
-  /** Disks in source order; default: every /mnt/disks/disk<N> and /dev/block<N> found. */
-  disks: z.array(z.strictObject({ volumeMode: z.enum(['Filesystem', 'Block']) })).optional(),
+  /** Disks in source order: how each volume is attached, and the PVC the VirtualMachine boots it from. */
+  disks: z.array(z.strictObject({ volumeMode: z.enum(['Filesystem', 'Block']), claimName: z.string().min(1).optional() })).optional(),
   vddkLibDir: z.string().min(1).default(DEFAULT_VDDK_LIBDIR),
 });
 
@@ -95,7 +95,12 @@ export async function conversionJobFromPodJob(job: PodJob, paths: PodPaths): Pro
     targetDir: paths.disksDir,
     ...(job.disks ? { blockDevices: job.disks.map((d, i) => (d.volumeMode === 'Block' ? `${paths.blockPrefix}${i}` : undefined)) } : {}),
     blockDeviceWaitMs: BLOCK_DEVICE_WAIT_MS,
-    manifest: { ...(job.targetName ? { name: job.targetName } : {}), ...(job.targetNamespace ? { namespace: job.targetNamespace } : {}), startVm: job.startVm },
+    manifest: {
+      ...(job.targetName ? { name: job.targetName } : {}),
+      ...(job.targetNamespace ? { namespace: job.targetNamespace } : {}),
+      startVm: job.startVm,
+      ...(job.disks?.every((d) => d.claimName) ? { claimNames: job.disks.map((d) => d.claimName!) } : {}),
+    },
     nicNaming: job.nicNaming,
     guestConversion: true,
     vddk: { libraryDir: job.vddkLibDir },

@@ -22,7 +22,8 @@ export interface ConversionJob {
   blockDevices?: readonly (string | undefined)[];
   /** How long a block device may take to appear (a kubelet attaching it); default: it must be there. */
   blockDeviceWaitMs?: number;
-  manifest: { name?: string; namespace?: string; startVm: boolean };
+  /** The VirtualMachine: its name, namespace, start, and the PVC each disk lands in (default `<name>-disk<N>`). */
+  manifest: { name?: string; namespace?: string; startVm: boolean; claimNames?: readonly string[] };
   nicNaming: 'eth' | 'keep';
   /** false: copy only (the guest already runs on KVM, or is converted elsewhere). */
   guestConversion: boolean;

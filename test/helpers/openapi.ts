@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { PersistentVolumeClaim } from 'kubernetes-models/v1';
 import { REPO } from './peers.js';
 
 // Validates emitted objects against the upstream KubeVirt and CDI OpenAPI
@@ -56,8 +57,16 @@ function describeErrors(errors: ErrorObject[] | null | undefined): string[] {
   );
 }
 
-/** Problems with one object (empty when it is valid), as `kubectl apply --dry-run=client` would see them. */
+/** Problems with one object (empty when it is valid), as `kubectl apply --dry-run=client` would see them; PVCs by kubernetes-models' core schema. */
 export function validateObject(obj: unknown): string[] {
+  if ((obj as { kind?: unknown })?.kind === 'PersistentVolumeClaim') {
+    try {
+      new PersistentVolumeClaim(obj as never).validate();
+      return [];
+    } catch (e) {
+      return [String(e)];
+    }
+  }
   const o = obj as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown }; spec?: { dataVolumeTemplates?: { apiVersion?: unknown; kind?: unknown }[] } };
   const kind = KINDS[String(o?.kind)];
   if (!kind) return [`unknown kind ${String(o?.kind)}`];

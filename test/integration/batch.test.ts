@@ -12,6 +12,7 @@ import type { BatchReport } from '../../src/batch/runner.js';
 import { runCli } from '../helpers/cli.js';
 import { fakeVddkDir } from '../helpers/fake-vddk.js';
 import { GUEST_VM_MAPPING, fakeVddkEnvFor, installGuest } from '../helpers/guest-vm.js';
+import { validateObject } from '../helpers/openapi.js';
 import { REPO } from '../helpers/peers.js';
 import { startVcsim, type Vcsim } from '../helpers/vcsim.js';
 import { addSataDisk, findVm, powerOn } from '../helpers/vsphere-ops.js';
@@ -125,22 +126,37 @@ describe('v2v batch: six vcsim VMs, two blocked, killed with -9 and resumed', ()
     }
   }, 600_000);
 
-  it('--emit jobs writes per VM a ConfigMap, PVCs and a Job that validate as Kubernetes objects', async () => {
+  it('--emit jobs checks first: a bundle (ConfigMap, PVCs, Job, VirtualMachine) per valid VM, none for the blocked ones (exit 3)', async () => {
     const out = join(work, 'jobs');
     const res = await runCli(['batch', plan, '--emit', 'jobs', '--output-dir', out, '--vddk-image', 'registry.example.com/vddk:8.0.3', '--namespace', 'migrated'], { env });
-    expect(res.code, res.stderr).toBe(0);
+    expect(res.code, res.stderr).toBe(3);
+    expect(res.stderr).toContain('blocked vc/DC0_C0_RP0_VM4: vmware.power_state.on');
+    expect(res.stderr).toContain('blocked vc/DC0_C0_RP0_VM5: vmware.disk.controller.sata');
     const files = res.stdout.trim().split('\n');
-    expect(files).toHaveLength(6);
+    expect(files.map((f) => f.split('/').pop())).toEqual([0, 1, 2, 3].map((i) => `dc0-c0-rp0-vm${i}.yaml`));
     for (const file of files) {
-      const docs = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS() as { kind: string; spec?: { resources?: { requests?: { storage?: string } } } });
-      expect(docs.map((d) => d.kind)).toEqual(['ConfigMap', 'PersistentVolumeClaim', ...(file.includes('vm5') ? ['PersistentVolumeClaim'] : []), 'Job']);
-      for (const d of docs) {
-        if (d.kind === 'ConfigMap') new ConfigMap(d as never).validate();
-        if (d.kind === 'PersistentVolumeClaim') new PersistentVolumeClaim(d as never).validate();
-        if (d.kind === 'Job') new Job(d as never).validate();
-      }
+      const docs = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS() as Record<string, unknown> & { kind: string; metadata: { name: string; namespace: string } });
+      expect(docs.map((d) => d.kind)).toEqual(['ConfigMap', 'PersistentVolumeClaim', 'Job', 'VirtualMachine']);
+      for (const d of docs) expect(d.metadata.namespace).toBe('migrated');
+      const [configMap, pvc, job, vm] = docs as [unknown, { metadata: { name: string }; spec: { resources: { requests: { storage: string } } } }, unknown, unknown];
+      new ConfigMap(configMap as never).validate();
+      new PersistentVolumeClaim(pvc as never).validate();
+      new Job(job as never).validate();
+      expect(validateObject(vm)).toEqual([]);
       // 32 MiB disk, Filesystem: capacity / (1 - 5.5 %) rounded up to MiB.
-      expect(docs[1]?.spec?.resources?.requests?.storage).toBe('34Mi');
+      expect(pvc.spec.resources.requests.storage).toBe('34Mi');
+      // The VM boots the PVC the Job fills, and is tied to that Job.
+      const podVolumes = (job as { metadata: { name: string }; spec: { template: { spec: { volumes: { persistentVolumeClaim?: { claimName: string } }[] } } } }).spec.template.spec
+        .volumes;
+      const filled = podVolumes.flatMap((v) => (v.persistentVolumeClaim ? [v.persistentVolumeClaim.claimName] : []));
+      const vmSpec = vm as {
+        metadata: { labels: Record<string, string> };
+        spec: { running: boolean; template: { spec: { volumes: { persistentVolumeClaim: { claimName: string } }[] } } };
+      };
+      expect(vmSpec.spec.template.spec.volumes.map((v) => v.persistentVolumeClaim.claimName)).toEqual(filled);
+      expect(filled).toEqual([pvc.metadata.name]);
+      expect(vmSpec.metadata.labels['v2v.kubevirt.io/job']).toBe((job as { metadata: { name: string } }).metadata.name);
+      expect(vmSpec.spec.running).toBe(false);
     }
   });
 });

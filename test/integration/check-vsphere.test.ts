@@ -221,12 +221,19 @@ describe('v2v check and plan against vcsim', () => {
       const res = await runCli(['plan', '-f', await objects('DC0_C0_RP0_VM2', thumbprint)]);
       expect(res.code, res.stderr).toBe(0);
       expect(res.stderr).toContain('the name "vm_example" is not an RFC 1123 label');
-      const [vm] = parseAllDocuments(res.stdout).map(
-        (d) => d.toJS() as { metadata: { name: string; namespace: string }; spec: { running: boolean; dataVolumeTemplates: { spec: { pvc: { storageClassName: string } } }[] } },
+      const [vm, pvc] = parseAllDocuments(res.stdout).map(
+        (d) =>
+          d.toJS() as {
+            kind: string;
+            metadata: { name: string; namespace: string };
+            spec: { running: boolean; storageClassName: string; template: { spec: { volumes: { persistentVolumeClaim: { claimName: string } }[] } } };
+          },
       );
       expect(vm!.metadata).toMatchObject({ name: 'vm-example', namespace: 'default' });
       expect(vm!.spec.running).toBe(true);
-      expect(vm!.spec.dataVolumeTemplates[0]!.spec.pvc.storageClassName).toBe('standard');
+      // The VM boots the claim v2v fills, and the claim carries the mapped storage class.
+      expect(pvc).toMatchObject({ kind: 'PersistentVolumeClaim', metadata: { name: 'vm-example-disk0', namespace: 'default' }, spec: { storageClassName: 'standard' } });
+      expect(vm!.spec.template.spec.volumes[0]!.persistentVolumeClaim.claimName).toBe('vm-example-disk0');
       expect(validateObject(vm)).toEqual([]);
     });
 
@@ -256,8 +263,8 @@ describe('v2v check and plan against vcsim', () => {
   });
 
   describe('v2v plan', () => {
-    it('emits VirtualMachines that pass the KubeVirt OpenAPI schema (blank and CDI vddk volumes)', async () => {
-      for (const copy of ['blank', 'cdi']) {
+    it('emits VirtualMachines that pass the KubeVirt OpenAPI schema (PVCs v2v fills, and CDI vddk volumes)', async () => {
+      for (const copy of ['v2v', 'cdi']) {
         const res = await runCli([
           'plan',
           '--sources',
@@ -279,11 +286,24 @@ describe('v2v check and plan against vcsim', () => {
         expect(res.code, res.stderr).toBe(3);
         expect(res.stderr).toMatch(/critical dc0-c0-rp0-vm3: mapping\.network\.unmapped/);
         const docs = parseAllDocuments(res.stdout).map(
-          (d) => d.toJS() as { metadata: { name: string }; spec: { dataVolumeTemplates: { spec: { source: Record<string, unknown> } }[] } },
+          (d) =>
+            d.toJS() as {
+              kind: string;
+              metadata: { name: string };
+              spec: { dataVolumeTemplates?: { spec: { source: Record<string, unknown> } }[]; template: { spec: { volumes: Record<string, { claimName?: string }>[] } } };
+            },
         );
-        expect(docs.map((d) => d.metadata.name)).toEqual(['dc0-c0-rp0-vm2', 'dc0-c0-rp0-vm3']);
-        for (const d of docs) expect(validateObject(d)).toEqual([]);
-        expect(Object.keys(docs[0]!.spec.dataVolumeTemplates[0]!.spec.source)).toEqual([copy === 'blank' ? 'blank' : 'vddk']);
+        const vms = docs.filter((d) => d.kind === 'VirtualMachine');
+        expect(vms.map((d) => d.metadata.name)).toEqual(['dc0-c0-rp0-vm2', 'dc0-c0-rp0-vm3']);
+        for (const d of vms) expect(validateObject(d)).toEqual([]);
+        if (copy === 'v2v') {
+          // Every claim a VM boots is in the output, and nothing else.
+          const booted = vms.flatMap((vm) => vm.spec.template.spec.volumes.map((v) => v['persistentVolumeClaim']?.claimName));
+          expect(docs.filter((d) => d.kind === 'PersistentVolumeClaim').map((d) => d.metadata.name)).toEqual(booted);
+          expect(vms[0]!.spec.dataVolumeTemplates).toBeUndefined();
+        } else {
+          expect(Object.keys(vms[0]!.spec.dataVolumeTemplates![0]!.spec.source)).toEqual(['vddk']);
+        }
       }
     });
 
@@ -305,7 +325,10 @@ describe('v2v check and plan against vcsim', () => {
       const res = await runCli(['plan', '--sources', sources, '--source', 'vc', '--vm', 'DC0_C0_RP0_VM2', '--mapping', mapping, '--output-dir', out, '-o', 'json']);
       expect(res.code, res.stderr).toBe(0);
       expect(await readdir(out)).toEqual(['dc0-c0-rp0-vm2.json']);
-      expect(validateObject(JSON.parse(await readFile(join(out, 'dc0-c0-rp0-vm2.json'), 'utf8')))).toEqual([]);
+      // A List kubectl applies as it is: the VM and the claim it boots.
+      const list = JSON.parse(await readFile(join(out, 'dc0-c0-rp0-vm2.json'), 'utf8')) as { kind: string; items: { kind: string }[] };
+      expect([list.kind, ...list.items.map((i) => i.kind)]).toEqual(['List', 'VirtualMachine', 'PersistentVolumeClaim']);
+      for (const item of list.items) expect(validateObject(item)).toEqual([]);
       expect(res.stderr).toMatch(/warning dc0-c0-rp0-vm2: the name "DC0_C0_RP0_VM2" is not an RFC 1123 label/);
     });
   });

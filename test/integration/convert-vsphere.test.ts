@@ -82,9 +82,13 @@ describe('v2v convert: a vcsim VM holding the Debian guest, end to end', () => {
     expect(manifests.map((m) => m.kind).sort()).toContain('VirtualMachine');
     for (const m of manifests) expect(validateObject(m)).toEqual([]);
     const vmObj = manifests.find((m) => m.kind === 'VirtualMachine') as unknown as {
-      spec: { template: { spec: { domain: { devices: { interfaces: { macAddress: string }[] } } } } };
+      spec: { template: { spec: { domain: { devices: { interfaces: { macAddress: string }[] } }; volumes: { persistentVolumeClaim: { claimName: string } }[] } } };
     };
     expect(vmObj.spec.template.spec.domain.devices.interfaces[0]?.macAddress).toBe('00:50:56:aa:00:01');
+    // The VM boots exactly the claims written beside it, disk<N> into <vm>-disk<N>.
+    const claims = manifests.filter((m) => m.kind === 'PersistentVolumeClaim').map((m) => (m as unknown as { metadata: { name: string } }).metadata.name);
+    expect(vmObj.spec.template.spec.volumes.map((v) => v.persistentVolumeClaim.claimName)).toEqual(claims);
+    expect(claims).toEqual(['dc0-c0-rp0-vm0-disk0']);
 
     const again = await convert('DC0_C0_RP0_VM0', target);
     expect(again.code, again.stderr).toBe(0);

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { normalizeMappings } from '../../src/mapping/resource-mapping.js';
 import { planVm } from '../../src/mapping/resolve.js';
 import { toKubeName } from '../../src/manifests/name.js';
-import { buildVirtualMachine, standaloneDataVolume } from '../../src/manifests/virtual-machine.js';
+import { PersistentVolumeClaim } from 'kubernetes-models/v1';
+import { buildVirtualMachine, diskClaims, standaloneDataVolume } from '../../src/manifests/virtual-machine.js';
 import { validateObject } from '../helpers/openapi.js';
 import { VmBuilder } from '../helpers/vm-builder.js';
 
@@ -40,9 +41,10 @@ describe('VM names', () => {
 });
 
 describe('the VirtualMachine v2v emits', () => {
-  it('carries CPU, memory, firmware, disks, NICs and template labels from the source (vSphere, blank volumes)', () => {
+  it('carries CPU, memory, firmware, disks, NICs and template labels from the source (vSphere, PVCs v2v fills)', () => {
     const vm = vsphereVm();
-    const { virtualMachine, warnings, name } = buildVirtualMachine(vm, planVm(vm, vsphereMapping), { namespace: 'imports', startVm: true, osinfo: 'rhel8.1' });
+    const plan = planVm(vm, vsphereMapping);
+    const { virtualMachine, warnings, name } = buildVirtualMachine(vm, plan, { namespace: 'imports', startVm: true, osinfo: 'rhel8.1' });
     expect(name).toBe('web-01-example');
     expect(warnings).toEqual(['the name "Web_01.example" is not an RFC 1123 label of at most 63 characters; the VM is named "web-01-example"']);
     const spec = virtualMachine.spec;
@@ -63,10 +65,18 @@ describe('the VirtualMachine v2v emits', () => {
       { name: 'net-0', pod: {} },
       { name: 'net-1', multus: { networkName: 'infra/backup-net' } },
     ]);
-    expect(spec.dataVolumeTemplates.map((t) => [t.spec.source, t.spec.pvc.storageClassName, t.spec.pvc.volumeMode, t.spec.pvc.accessModes])).toEqual([
-      [{ blank: {} }, 'standard', 'Filesystem', ['ReadWriteOnce']],
-      [{ blank: {} }, 'ceph-rbd', 'Block', ['ReadWriteMany']],
+    // The VM boots the claims v2v fills, by name; CDI creates nothing for it.
+    expect(spec.dataVolumeTemplates).toBeUndefined();
+    expect(spec.template.spec.volumes).toEqual([
+      { name: 'disk-0', persistentVolumeClaim: { claimName: 'web-01-example-disk0' } },
+      { name: 'disk-1', persistentVolumeClaim: { claimName: 'web-01-example-disk1' } },
     ]);
+    const claims = diskClaims(plan, ['web-01-example-disk0', 'web-01-example-disk1'], { namespace: 'imports' });
+    expect(claims.map((c) => [c.metadata.name, c.spec.storageClassName, c.spec.volumeMode, c.spec.accessModes])).toEqual([
+      ['web-01-example-disk0', 'standard', 'Filesystem', ['ReadWriteOnce']],
+      ['web-01-example-disk1', 'ceph-rbd', 'Block', ['ReadWriteMany']],
+    ]);
+    for (const c of claims) new PersistentVolumeClaim(c as never).validate();
     expect(virtualMachine.metadata.labels).toMatchObject({ 'os.template.kubevirt.io/rhel8.1': 'true' });
     expect(validateObject(virtualMachine)).toEqual([]);
   });
@@ -79,12 +89,20 @@ describe('the VirtualMachine v2v emits', () => {
     expect(virtualMachine.spec.running).toBe(false);
   });
 
+  it('boots the claims it is given and carries extra labels (a bundle ties the VM to its Job)', () => {
+    const vm = vsphereVm();
+    const { virtualMachine } = buildVirtualMachine(vm, planVm(vm, vsphereMapping), { name: 'web', claimNames: ['a-0', 'b-1'], labels: { 'v2v.kubevirt.io/job': 'web-v2v' } });
+    expect(virtualMachine.spec.template.spec.volumes.map((v) => ('persistentVolumeClaim' in v ? v.persistentVolumeClaim.claimName : undefined))).toEqual(['a-0', 'b-1']);
+    expect(virtualMachine.metadata.labels).toMatchObject({ 'v2v.kubevirt.io/job': 'web-v2v', 'app.kubernetes.io/managed-by': 'v2v' });
+    expect(validateObject(virtualMachine)).toEqual([]);
+  });
+
   it('has CDI copy the disks with source.vddk (vSphere) and source.imageio (oVirt)', () => {
     const vm = vsphereVm();
     const vddk = buildVirtualMachine(vm, planVm(vm, vsphereMapping), {
       copy: { kind: 'vddk', url: 'https://vc.example.com/sdk', secretRef: 'vc-credentials', thumbprint: 'AA:BB' },
     }).virtualMachine;
-    expect(vddk.spec.dataVolumeTemplates[0]!.spec.source).toEqual({
+    expect(vddk.spec.dataVolumeTemplates![0]!.spec.source).toEqual({
       vddk: {
         backingFile: '[LocalDS_0] Web_01.example/Web_01.example.vmdk',
         uuid: '4223a5b2-0000-0000-0000-000000000042',
@@ -98,7 +116,7 @@ describe('the VirtualMachine v2v emits', () => {
     const imageio = buildVirtualMachine(ovm, planVm(ovm, normalizeMappings({ storageMappings: [{ source: { name: 'data' }, target: { name: 'nfs' } }] })), {
       copy: { kind: 'imageio', url: 'https://engine.example.com/ovirt-engine/api', secretRef: 'rhv-credentials', certConfigMap: 'rhv-ca' },
     }).virtualMachine;
-    expect(imageio.spec.dataVolumeTemplates[0]!.spec.source).toEqual({
+    expect(imageio.spec.dataVolumeTemplates![0]!.spec.source).toEqual({
       imageio: { url: 'https://engine.example.com/ovirt-engine/api', diskId: '8181ecc1-5db8-4193-9c92-3ddab3be7b05', secretRef: 'rhv-credentials', certConfigMap: 'rhv-ca' },
     });
     expect(imageio.spec.template.spec.domain.devices.disks[0]).toEqual({ name: 'disk-0', disk: { bus: 'virtio' }, bootOrder: 1, serial: '8181ecc1-5db8-4193-9c92-3ddab3be7b05' });
@@ -111,7 +129,7 @@ describe('the VirtualMachine v2v emits', () => {
       .build();
     const none = buildVirtualMachine(vm, planVm(vm, undefined));
     expect(none.virtualMachine.spec.template.spec.networks).toEqual([{ name: 'net-0', pod: {} }]);
-    expect(none.virtualMachine.spec.dataVolumeTemplates[0]!.spec.pvc.storageClassName).toBeUndefined();
+    expect(diskClaims(planVm(vm, undefined), ['c0'])[0]!.spec.storageClassName).toBeUndefined();
     expect(none.warnings.join('\n')).toMatch(/no network mapping/);
     const partial = buildVirtualMachine(vm, planVm(vm, vsphereMapping));
     expect(partial.virtualMachine.spec.template.spec.networks).toHaveLength(1);
@@ -121,8 +139,8 @@ describe('the VirtualMachine v2v emits', () => {
 
   it('emits standalone DataVolumes that pass the CDI schema', () => {
     const vm = vsphereVm();
-    const { virtualMachine } = buildVirtualMachine(vm, planVm(vm, vsphereMapping));
-    for (const t of virtualMachine.spec.dataVolumeTemplates) expect(validateObject(standaloneDataVolume(t, 'imports'))).toEqual([]);
+    const { virtualMachine } = buildVirtualMachine(vm, planVm(vm, vsphereMapping), { copy: { kind: 'vddk', url: 'https://vc.example.com/sdk', secretRef: 'vc-credentials' } });
+    for (const t of virtualMachine.spec.dataVolumeTemplates!) expect(validateObject(standaloneDataVolume(t, 'imports'))).toEqual([]);
   });
 
   it('matches the snapshots (vSphere and oVirt)', async () => {
@@ -147,12 +165,12 @@ describe('the VirtualMachine v2v emits', () => {
 describe('the schema validation itself', () => {
   it('rejects an unknown field, a bad quantity, a wrong apiVersion and a missing required field', () => {
     const vm = VmBuilder.vsphere().build();
-    const good = buildVirtualMachine(vm, planVm(vm, vsphereMapping)).virtualMachine;
+    const good = buildVirtualMachine(vm, planVm(vm, vsphereMapping), { copy: { kind: 'vddk', url: 'https://vc.example.com/sdk', secretRef: 'vc-credentials' } }).virtualMachine;
     const bad = structuredClone(good) as unknown as Record<string, Record<string, unknown>>;
     (bad['spec']!['template'] as { spec: { domain: Record<string, unknown> } }).spec.domain['cpuz'] = 1;
     expect(validateObject(bad).join('\n')).toMatch(/must NOT have additional properties \(cpuz\)/);
     const badSize = structuredClone(good);
-    badSize.spec.dataVolumeTemplates[0]!.spec.pvc.resources.requests.storage = '10 GiB';
+    badSize.spec.dataVolumeTemplates![0]!.spec.pvc.resources.requests.storage = '10 GiB';
     expect(validateObject(badSize).join('\n')).toMatch(/must match pattern/);
     expect(validateObject({ ...good, apiVersion: 'kubevirt.io/v1alpha3' }).join('\n')).toMatch(/apiVersion is kubevirt.io\/v1alpha3/);
     const noTemplate = structuredClone(good) as unknown as { spec: Record<string, unknown> };

@@ -1,13 +1,16 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { conversionJob, toYamlStream } from '../../batch/jobs.js';
+import { conversionBundle, jobName, toYamlStream } from '../../batch/jobs.js';
 import { loadBatchPlan, type PlannedVm, type ResolvedPlan } from '../../batch/plan.js';
 import { runBatch, type BatchReport } from '../../batch/runner.js';
 import { StateStore, type VmPhase } from '../../batch/state.js';
 import type { SourceConfig } from '../../config/sources.js';
 import { InterruptedError, UsageError, V2vError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { diskClaimName, MAX_NAME, toKubeName } from '../../manifests/name.js';
+import { buildVirtualMachine } from '../../manifests/virtual-machine.js';
+import { ExitCode } from '../../model.js';
 import { runConversion } from '../../pipeline/convert-vm.js';
 import { readMappingFile, readOsMapFile, type ConversionJob } from '../../pipeline/job.js';
 import { PodJobSchema } from '../../pipeline/job-file.js';
@@ -90,58 +93,76 @@ export function renderBatchReport(report: BatchReport): string {
   return `${table(['VM', 'PHASE', 'DURATION', 'COPIED', 'BLOCKED BY', 'ERROR'], rows)}\n${t.succeeded} succeeded, ${t.blocked} blocked, ${t.failed} failed, ${t.pending} pending; ${humanBytes(t.bytesCopied)} copied${report.interrupted ? ' (interrupted: run again to resume)' : ''}\n`;
 }
 
-async function emitJobs(plan: ResolvedPlan, jobs: PlanJobs, sources: SourcePool, opts: BatchArgs, log: Logger): Promise<string[]> {
+interface EmittedJobs {
+  files: string[];
+  /** VMs a check blocked: no bundle, and the rule ids that blocked them. */
+  blocked: { key: string; rules: string[] }[];
+}
+
+/** Checks every VM first; each valid one gets a bundle a cluster can apply (ConfigMap, PVCs, Job, halted VirtualMachine). */
+async function emitJobs(plan: ResolvedPlan, jobs: PlanJobs, sources: SourcePool, opts: BatchArgs, log: Logger): Promise<EmittedJobs> {
   if (!opts.outputDir) throw new UsageError('USAGE', '--emit jobs needs --output-dir DIR', { hint: 'v2v batch plan.yaml --emit jobs --output-dir jobs/' });
   const out = resolve(opts.outputDir);
   await mkdir(out, { recursive: true });
-  const files: string[] = [];
+  const namespace = opts.namespace ?? plan.targetNamespace ?? 'default';
+  const emitted: EmittedJobs = { files: [], blocked: [] };
   for (const vm of plan.vms) {
-    const { vm: source, plan: vmPlan } = await prepareVm(await jobs.job(vm), sources);
+    const conversion = await jobs.job(vm);
+    const prepared = await prepareVm(conversion, sources);
+    const rules = prepared.check.concerns.filter((c) => c.category === 'Critical').map((c) => c.id);
+    if (rules.length > 0) {
+      emitted.blocked.push({ key: vm.key, rules });
+      continue;
+    }
     const config = jobs.config(vm.source);
-    const name =
-      (vm.targetName ?? source.name)
-        .toLowerCase()
-        .replace(/[^a-z0-9-]+/g, '-')
-        .replace(/^-+|-+$/g, '')
-        .slice(0, 50) || 'vm';
-    const job = PodJobSchema.parse({
-      source: {
-        name: config.name,
-        type: config.type,
-        url: config.url,
-        ...(config.datacenter ? { datacenter: config.datacenter } : {}),
-        ...(config.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
-      },
-      vm: source.id,
-      ...(vm.mapping ? { mapping: '/etc/v2v/mapping.yaml' } : {}),
-      ...(vm.osMap ? { osMap: '/etc/v2v/os-map.yaml' } : {}),
-      ...(vm.targetName ? { targetName: vm.targetName } : {}),
-      ...((plan.targetNamespace ?? opts.namespace) ? { targetNamespace: plan.targetNamespace ?? opts.namespace } : {}),
-      nicNaming: vm.nicNaming,
-      startVm: vm.startVm,
-    });
-    const objects = conversionJob({
+    // Room for the "-v2v-job" suffix within Kubernetes' 63 characters.
+    const { name } = toKubeName(vm.targetName ?? prepared.vm.name, 'vm', MAX_NAME - '-v2v-job'.length);
+    const claimNames = prepared.plan.disks.map((d) => diskClaimName(name, d.index));
+    const virtualMachine = buildVirtualMachine(prepared.vm, prepared.plan, {
       name,
-      namespace: opts.namespace ?? plan.targetNamespace ?? 'default',
+      namespace,
+      // Halted: its disks are empty until the Job has filled them.
+      startVm: false,
+      claimNames,
+      labels: { 'v2v.kubevirt.io/job': jobName(name) },
+      ...(prepared.osinfo ? { osinfo: prepared.osinfo } : {}),
+    }).virtualMachine;
+    const files: Record<string, string> = {};
+    if (vm.mapping) files['mapping.yaml'] = await readFile(vm.mapping, 'utf8');
+    if (vm.osMap) files['os-map.yaml'] = await readFile(vm.osMap, 'utf8');
+    const objects = conversionBundle({
+      name,
+      namespace,
       image: opts.image,
       ...(opts.vddkImage ? { vddkImage: opts.vddkImage } : {}),
       secretName: opts.secret ?? `${config.name}-credentials`,
-      job,
-      ...(vm.mapping ? { mappingYaml: await readFile(vm.mapping, 'utf8') } : {}),
-      volumes: vmPlan.disks.map((d) => ({
-        name: `${name}-disk${d.index}`,
-        sizeBytes: d.requestBytes,
-        ...(d.storageClass ? { storageClass: d.storageClass } : {}),
-        volumeMode: d.volumeMode,
-        accessMode: d.accessMode,
-      })),
+      job: PodJobSchema.omit({ disks: true, vddkLibDir: true }).parse({
+        source: {
+          name: config.name,
+          type: config.type,
+          url: config.url,
+          ...(config.datacenter ? { datacenter: config.datacenter } : {}),
+          ...(config.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
+        },
+        vm: prepared.vm.id,
+        ...(vm.mapping ? { mapping: '/etc/v2v/mapping.yaml' } : {}),
+        ...(vm.osMap ? { osMap: '/etc/v2v/os-map.yaml' } : {}),
+        targetName: name,
+        targetNamespace: namespace,
+        nicNaming: vm.nicNaming,
+        startVm: vm.startVm,
+      }),
+      plan: prepared.plan,
+      claimNames,
+      virtualMachine,
+      files,
     });
     const file = join(out, `${name}.yaml`);
     await writeFile(file, toYamlStream(objects));
-    files.push(file);
-    log.info({ vm: vm.key, file }, 'wrote conversion job');
+    emitted.files.push(file);
+    log.info({ vm: vm.key, file }, 'wrote conversion bundle');
   }
-  return files;
+  return emitted;
 }
 
 export function registerBatch(program: Command, ctx: CliContext): void {
@@ -164,8 +185,10 @@ export function registerBatch(program: Command, ctx: CliContext): void {
       const jobs = new PlanJobs(plan, opts.vddkLibdir ?? ctx.runtime.vddkLibDir);
       await withSourcePool(ctx, async (sources) => {
         if (opts.emit === 'jobs') {
-          const files = await emitJobs(plan, jobs, sources, opts, ctx.log);
+          const { files, blocked } = await emitJobs(plan, jobs, sources, opts, ctx.log);
           ctx.stdout.write(files.map((f) => `${f}\n`).join(''));
+          for (const b of blocked) ctx.stderr.write(`blocked ${b.key}: ${b.rules.join(', ')} (no Job written)\n`);
+          ctx.exitCode = blocked.length > 0 ? ExitCode.critical : ExitCode.ok;
           return;
         }
         const store = await StateStore.load(opts.state ?? `${planFile}.state.json`, plan.hash);

@@ -7,8 +7,9 @@ import { UsageError } from '../../errors.js';
 import { resolveOs } from '../../mapping/os-map.js';
 import { planVm } from '../../mapping/resolve.js';
 import type { OverheadTable } from '../../mapping/sizing.js';
-import { buildVirtualMachine, type CopyMode } from '../../manifests/virtual-machine.js';
-import type { VirtualMachine } from '../../manifests/types.js';
+import { diskClaimName } from '../../manifests/name.js';
+import { buildVirtualMachine, diskClaims, type CopyMode } from '../../manifests/virtual-machine.js';
+import type { PersistentVolumeClaim, VirtualMachine } from '../../manifests/types.js';
 import { ExitCode } from '../../model.js';
 import type { CliContext } from '../context.js';
 import { withSourcePool } from '../pipeline-deps.js';
@@ -22,7 +23,7 @@ interface PlanArgs extends SelectionArgs {
   namespace?: string;
   start?: boolean;
   compatibility?: boolean;
-  copy: 'blank' | 'cdi';
+  copy: 'v2v' | 'cdi';
   cdiSecret?: string;
   cdiCaConfigMap?: string;
   filesystemOverhead?: string[];
@@ -31,6 +32,8 @@ interface PlanArgs extends SelectionArgs {
 export interface PlannedVm {
   name: string;
   virtualMachine: VirtualMachine;
+  /** With `--copy v2v`, the PVCs the VM boots (v2v fills them); none when CDI's DataVolumes do. */
+  claims: PersistentVolumeClaim[];
   warnings: string[];
   critical: string[];
 }
@@ -49,7 +52,7 @@ export function parseOverheads(specs: string[] | undefined): OverheadTable {
 }
 
 function copyMode(item: SelectedVm, args: PlanArgs): CopyMode {
-  if (args.copy === 'blank') return { kind: 'blank' };
+  if (args.copy === 'v2v') return { kind: 'v2v' };
   const secretRef = args.cdiSecret ?? `${item.source.name}-credentials`;
   if (item.source.type === 'vsphere') return { kind: 'vddk', url: item.source.url, secretRef, ...(item.source.thumbprint ? { thumbprint: item.source.thumbprint } : {}) };
   return { kind: 'imageio', url: item.source.url, secretRef, ...(args.cdiCaConfigMap ? { certConfigMap: args.cdiCaConfigMap } : {}) };
@@ -62,19 +65,22 @@ export function planSelection(selection: Selection, args: PlanArgs): PlannedVm[]
     const plan = planVm(item.vm, item.mappings, overhead);
     const os = resolveOs(item.vm, item.osMap);
     const namespace = args.namespace ?? item.namespace;
+    const copy = copyMode(item, args);
     const built = buildVirtualMachine(item.vm, plan, {
       ...(item.targetVmName ? { name: item.targetVmName } : {}),
       ...(namespace ? { namespace } : {}),
       startVm: args.start ?? item.startVm ?? false,
       compatibility: args.compatibility ?? false,
-      copy: copyMode(item, args),
+      copy,
       ...(os ? { osinfo: os.osinfo } : {}),
     });
+    const claimNames = plan.disks.map((d) => diskClaimName(built.name, d.index));
     const warnings = [...built.warnings, ...(os ? [] : [`no template OS for "${item.vm.os.sourceId || item.vm.os.name}": add it to the OS map (osinfo2common)`])];
     const result = checkVm(item.vm, item.mappings ? plan : undefined);
     return {
       name: built.name,
       virtualMachine: built.virtualMachine,
+      claims: copy.kind === 'v2v' ? diskClaims(plan, claimNames, namespace ? { namespace } : {}) : [],
       warnings,
       critical: result.concerns.filter((c) => c.category === 'Critical').map((c) => `${c.id}: ${c.assessment}`),
     };
@@ -89,7 +95,12 @@ export function registerPlan(program: Command, ctx: CliContext): void {
     .option('--start', 'running: true (default: the VirtualMachineImport startVm, else false)')
     .option('--compatibility', 'SATA disks and e1000e NICs, for guests without virtio drivers')
     .addOption(
-      new Option('--copy <mode>', 'blank: the v2v worker fills the volumes; cdi: CDI copies them (source.vddk / source.imageio)').choices(['blank', 'cdi']).default('blank'),
+      new Option(
+        '--copy <mode>',
+        'v2v: the VM boots PVCs <vm>-disk<N> that v2v fills (convert, the conversion Job); cdi: CDI copies each disk into a DataVolume (source.vddk / source.imageio)',
+      )
+        .choices(['v2v', 'cdi'])
+        .default('v2v'),
     )
     .option('--cdi-secret <name>', 'the Secret CDI reads source credentials from (--copy cdi)')
     .option('--cdi-ca-config-map <name>', 'the ConfigMap with the oVirt CA for CDI imageio (--copy cdi)')
@@ -102,14 +113,17 @@ export function registerPlan(program: Command, ctx: CliContext): void {
         for (const w of p.warnings) ctx.stderr.write(`warning ${p.name}: ${w}\n`);
         for (const c of p.critical) ctx.stderr.write(`critical ${p.name}: ${c}\n`);
       }
-      const render = (o: VirtualMachine) => (opts.output === 'json' ? `${JSON.stringify(o, null, 2)}\n` : stringify(o, { lineWidth: 0 }));
+      // Each VM with the claims it boots: applying the output creates both.
+      const objectsOf = (p: PlannedVm): object[] => [p.virtualMachine, ...p.claims];
+      const render = (objects: object[]) =>
+        opts.output === 'json'
+          ? `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2)}\n`
+          : objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n');
       if (opts.outputDir) {
         await mkdir(opts.outputDir, { recursive: true });
-        for (const p of planned) await writeFile(join(opts.outputDir, `${p.name}.${opts.output}`), render(p.virtualMachine));
-      } else if (opts.output === 'json') {
-        ctx.stdout.write(`${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: planned.map((p) => p.virtualMachine) }, null, 2)}\n`);
+        for (const p of planned) await writeFile(join(opts.outputDir, `${p.name}.${opts.output}`), render(objectsOf(p)));
       } else {
-        ctx.stdout.write(planned.map((p) => render(p.virtualMachine)).join('---\n'));
+        ctx.stdout.write(render(planned.flatMap(objectsOf)));
       }
       ctx.exitCode = planned.some((p) => p.critical.length > 0) ? ExitCode.critical : ExitCode.ok;
     });
