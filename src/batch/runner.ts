@@ -23,7 +23,8 @@ export interface ConvertContext {
 /** The work of one VM, injected: the CLI gives real checks and conversions; tests may give their own. */
 export interface BatchWork<V extends BatchVm = BatchVm> {
   check(vm: V, signal: AbortSignal): Promise<Concern[]>;
-  convert(vm: V, ctx: ConvertContext): Promise<void>;
+  /** Converts one VM; what it returns is kept in the state and shown in the report. */
+  convert(vm: V, ctx: ConvertContext): Promise<{ warnings: string[] }>;
 }
 
 export interface VmReport {
@@ -34,6 +35,8 @@ export interface VmReport {
   durationMs?: number;
   bytesCopied: number;
   concerns: Concern[];
+  /** What the conversion left for the user to look at (e.g. NIC names it could not tie). */
+  warnings: string[];
   error?: { code: string; message: string };
 }
 
@@ -90,7 +93,7 @@ export async function runBatch<V extends BatchVm>(vms: V[], work: BatchWork<V>, 
         s.startedAt ??= new Date(started).toISOString();
       });
       try {
-        await work.convert(vm, {
+        const { warnings } = await work.convert(vm, {
           disksDone: [...store.vm(vm.key).disksDone],
           markDiskDone: (index, bytes) =>
             store.update(vm.key, (s) => {
@@ -106,6 +109,7 @@ export async function runBatch<V extends BatchVm>(vms: V[], work: BatchWork<V>, 
         });
         await store.update(vm.key, (s) => {
           s.phase = 'succeeded';
+          s.warnings = warnings;
           s.finishedAt = new Date().toISOString();
           s.durationMs = (s.durationMs ?? 0) + (Date.now() - started);
         });
@@ -136,6 +140,7 @@ export function report(vms: BatchVm[], store: StateStore, interrupted: boolean):
       ...(s.durationMs !== undefined ? { durationMs: s.durationMs } : {}),
       bytesCopied: s.bytesCopied,
       concerns: s.concerns,
+      warnings: s.warnings ?? [],
       ...(s.error ? { error: s.error } : {}),
     };
   });

@@ -12,6 +12,7 @@ export interface VmState {
   disksDone: number[];
   bytesCopied: number;
   concerns: Concern[];
+  warnings?: string[];
   error?: { code: string; message: string };
   startedAt?: string;
   finishedAt?: string;

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { writeFileAtomic } from '../atomic-file.js';
 import type { ConversionReport, ConvertEvent, ConvertGuestOptions } from '../convert/index.js';
+import type { NicRenameReport } from '../convert/nics-apply.js';
 import type { CopyOptions, CopyResult } from '../copy/engine.js';
 import type { CopyProgress } from '../copy/progress.js';
 import { InterruptedError, V2vError } from '../errors.js';
@@ -172,12 +173,20 @@ async function convertVm(job: ConversionJob, prepared: PreparedVm, deps: Pipelin
     ...(conversion ? { conversion } : {}),
     manifests: files,
     virtualMachine: built.virtualMachine,
-    warnings: [...built.warnings, ...(conversion?.warnings ?? [])],
+    warnings: [...built.warnings, ...(conversion?.warnings ?? []), ...(conversion ? nicWarnings(conversion.nics) : [])],
   };
   // Written last and atomically: its presence is what "complete" means.
   await writeFileAtomic(completeMarkerPath(dir), `${JSON.stringify({ vmId: vm.id, vmName: vm.name, finishedAt: new Date().toISOString(), result }, null, 2)}\n`);
   phase('done', `${vm.name} converted`, 1);
   return result;
+}
+
+/** What the NIC step left alone, said so that a user can fix it before the VM boots without a network. */
+export function nicWarnings(report: NicRenameReport): string[] {
+  return [
+    ...(report.notApplied ? [`NIC renaming not applied: ${report.notApplied}`] : []),
+    ...report.skipped.map((s) => `NIC name "${s.name}" in ${s.path} left unchanged: ${s.reason}`),
+  ];
 }
 
 async function waitForDevice(path: string, signal: AbortSignal, timeoutMs: number, log: Logger): Promise<void> {

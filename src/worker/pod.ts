@@ -92,7 +92,8 @@ export async function runPod(o: PodOptions): Promise<number> {
       results.vm = result.virtualMachine;
       results.inspection = result.conversion ? { os: result.conversion.os, nics: result.conversion.nics } : undefined;
       results.warnings.push(...result.warnings);
-      results.status.conditions.push(succeededCondition({ ok: true }, 'Import successful'));
+      const noted = result.warnings.length ? `; ${result.warnings.length} warning(s): ${result.warnings.join('; ')}` : '';
+      results.status.conditions.push(succeededCondition({ ok: true }, `Import successful${noted}`));
       setPhase('Succeeded', `${vm.name} converted`);
       summary = `succeeded ${vm.name}: ${result.disks.length} disk(s), ${result.disks.reduce((n, d) => n + d.bytesCopied, 0)} bytes copied`;
       code = ExitCode.ok;

@@ -26,6 +26,7 @@ function recordingWork(options: { failC?: boolean; stopAfterCopies?: { count: nu
         if (options.stopAfterCopies && copied.length === options.stopAfterCopies.count) options.stopAfterCopies.abort.abort();
       }
       if (options.failC && vm.ref === 'c') throw new V2vError('CONVERSION_FAILED', 'virt-v2v failed');
+      return { warnings: vm.ref === 'b' ? ['NIC name "ens224" in /etc/network/interfaces left unchanged: no NIC'] : [] };
     },
   };
   return { work, copied };
@@ -44,6 +45,9 @@ describe('batch runner', () => {
     expect(report.exitCode).toBe(3);
     expect(copied).toHaveLength(8);
     expect(JSON.parse(readFileSync(path, 'utf8')).vms['vc/a'].phase).toBe('succeeded');
+    // What a conversion warned about stays in the state and reaches the report.
+    expect(report.vms.find((v) => v.key === 'vc/b')?.warnings).toEqual(['NIC name "ens224" in /etc/network/interfaces left unchanged: no NIC']);
+    expect(report.vms.find((v) => v.key === 'vc/a')?.warnings).toEqual([]);
   });
 
   it('a failing VM fails alone (exit 1)', async () => {

@@ -90,7 +90,8 @@ export function renderBatchReport(report: BatchReport): string {
     v.error ? `${v.error.code}: ${v.error.message}` : '-',
   ]);
   const t = report.totals;
-  return `${table(['VM', 'PHASE', 'DURATION', 'COPIED', 'BLOCKED BY', 'ERROR'], rows)}\n${t.succeeded} succeeded, ${t.blocked} blocked, ${t.failed} failed, ${t.pending} pending; ${humanBytes(t.bytesCopied)} copied${report.interrupted ? ' (interrupted: run again to resume)' : ''}\n`;
+  const warnings = report.vms.flatMap((v) => v.warnings.map((w) => `warning ${v.key}: ${w}\n`)).join('');
+  return `${table(['VM', 'PHASE', 'DURATION', 'COPIED', 'BLOCKED BY', 'ERROR'], rows)}\n${warnings}${t.succeeded} succeeded, ${t.blocked} blocked, ${t.failed} failed, ${t.pending} pending; ${humanBytes(t.bytesCopied)} copied${report.interrupted ? ' (interrupted: run again to resume)' : ''}\n`;
 }
 
 interface EmittedJobs {
@@ -213,6 +214,7 @@ export function registerBatch(program: Command, ctx: CliContext): void {
                 },
               );
               if (outcome.status === 'blocked') throw new V2vError('VM_BLOCKED', `${vm.key} no longer passes its checks`, { hint: 'run v2v check on it' });
+              return { warnings: outcome.result.warnings };
             },
           },
           store,

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { nicWarnings } from '../../src/pipeline/convert-vm.js';
+import { vmioProgress, type PipelinePhase } from '../../src/vmio.js';
+
+describe('what the NIC step left alone reaches the user', () => {
+  it('names each skipped name with its file and reason, and a step not applied', () => {
+    const report = {
+      naming: 'eth' as const,
+      unchanged: false,
+      changed: [],
+      assignments: [],
+      skipped: [{ name: 'ens192', path: '/etc/network/interfaces', reason: "no MAC or PCI slot ties this name to one of the VM's NICs" }],
+    };
+    expect(nicWarnings(report)).toEqual([`NIC name "ens192" in /etc/network/interfaces left unchanged: no MAC or PCI slot ties this name to one of the VM's NICs`]);
+    expect(nicWarnings({ ...report, skipped: [], notApplied: 'no Linux root found' })).toEqual(['NIC renaming not applied: no Linux root found']);
+    expect(nicWarnings({ ...report, skipped: [] })).toEqual([]);
+  });
+});
+
+describe("the pipeline's neutral phases in vm-import-operator's words", () => {
+  it.each<[PipelinePhase, number, string, number]>([
+    ['validating', 0, 'Validating', 0],
+    ['copying', 0, 'CopyingDisks', 10],
+    ['copying', 0.5, 'CopyingDisks', 42],
+    ['copying', 1, 'CopyingDisks', 75],
+    ['converting', 0, 'ConvertingGuest', 70],
+    ['writing-manifests', 0, 'WritingManifests', 90],
+    ['done', 1, 'Succeeded', 100],
+  ])('%s at %d → %s %d', (phase, fraction, named, progress) => {
+    expect(vmioProgress(phase, fraction)).toEqual({ phase: named, progress });
+  });
+});
