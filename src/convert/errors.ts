@@ -17,7 +17,9 @@ export type ConversionErrorCode =
   | 'CONVERSION_TOOL_MISSING'
   | 'CONVERSION_COMMIT_FAILED'
   | 'CONVERSION_DOMAIN_XML_INVALID'
-  | 'NIC_RENAME_FAILED';
+  | 'NIC_RENAME_FAILED'
+  | 'NIC_PLAN_INCONSISTENT'
+  | 'BOOT_CHECK_FAILED';
 
 export class ConversionError extends V2vError {
   declare readonly code: ConversionErrorCode;
