@@ -18,7 +18,8 @@ describe('runTool', () => {
     const before = timers();
     await runTool('true', []);
     await runTool('sh', ['-c', 'exit 1']);
-    expect(timers()).toBe(before);
+    // At most as many as before: a timer of the test runner's own may end meanwhile, on a busy machine.
+    expect(timers()).toBeLessThanOrEqual(before);
   });
 });
 

@@ -124,33 +124,37 @@ describe('convertGuest on the Debian guest', () => {
     expect(report.nics.changed).toHaveLength(5);
   });
 
-  it('wrote the conversion and the renamed NICs into the raw disk', () => {
-    const files = readGuestFiles(disk, [
-      '/etc/sysconfig/network-scripts/ifcfg-eth0',
-      '/etc/sysconfig/network-scripts/ifcfg-vmnic0',
-      '/etc/NetworkManager/system-connections/eth2.nmconnection',
-      '/etc/netplan/50-vmware.yaml',
-      '/etc/network/interfaces',
-      '/etc/udev/rules.d/70-persistent-net.rules',
-      '/etc/fstab',
-      '/etc/initramfs-tools/modules',
-      'stat /etc/NetworkManager/system-connections/eth2.nmconnection',
-    ]);
-    expect(files['/etc/sysconfig/network-scripts/ifcfg-eth0']).toMatch(/^NAME=eth0$/m);
-    expect(files['/etc/sysconfig/network-scripts/ifcfg-eth0']).toMatch(/^DEVICE=eth0$/m);
-    expect(files['/etc/sysconfig/network-scripts/ifcfg-eth0']).toMatch(/^HWADDR=00:50:56:aa:00:01$/m);
-    expect(files['/etc/sysconfig/network-scripts/ifcfg-vmnic0']).toBe('');
-    expect(files['/etc/NetworkManager/system-connections/eth2.nmconnection']).toMatch(/^interface-name=eth2$/m);
-    expect(files['/etc/NetworkManager/system-connections/eth2.nmconnection']).toContain('# Büro – 2. Stock (UTF-8 must come back byte for byte)\n');
-    // NetworkManager ignores a keyfile others can read: the rewritten one keeps 0600.
-    expect(Number(/^mode: (\d+)$/m.exec(files['stat /etc/NetworkManager/system-connections/eth2.nmconnection'] ?? '')?.[1]) & 0o777).toBe(0o600);
-    expect(files['/etc/netplan/50-vmware.yaml']).toContain('set-name: eth3');
-    expect(files['/etc/network/interfaces']).toContain('iface eth1 inet dhcp');
-    expect(files['/etc/udev/rules.d/70-persistent-net.rules']).toContain('ATTR{address}=="00:50:56:aa:00:01", ATTR{type}=="1", NAME="eth0"');
-    // virt-v2v's own work: the VMware device name became virtio, virtio drivers in the initramfs.
-    expect(files['/etc/fstab']).toMatch(/^\/dev\/vda1\s+\/\s+ext4/m);
-    expect(files['/etc/initramfs-tools/modules']).toMatch(/virtio_blk/);
-  });
+  it(
+    'wrote the conversion and the renamed NICs into the raw disk',
+    () => {
+      const files = readGuestFiles(disk, [
+        '/etc/sysconfig/network-scripts/ifcfg-eth0',
+        '/etc/sysconfig/network-scripts/ifcfg-vmnic0',
+        '/etc/NetworkManager/system-connections/eth2.nmconnection',
+        '/etc/netplan/50-vmware.yaml',
+        '/etc/network/interfaces',
+        '/etc/udev/rules.d/70-persistent-net.rules',
+        '/etc/fstab',
+        '/etc/initramfs-tools/modules',
+        'stat /etc/NetworkManager/system-connections/eth2.nmconnection',
+      ]);
+      expect(files['/etc/sysconfig/network-scripts/ifcfg-eth0']).toMatch(/^NAME=eth0$/m);
+      expect(files['/etc/sysconfig/network-scripts/ifcfg-eth0']).toMatch(/^DEVICE=eth0$/m);
+      expect(files['/etc/sysconfig/network-scripts/ifcfg-eth0']).toMatch(/^HWADDR=00:50:56:aa:00:01$/m);
+      expect(files['/etc/sysconfig/network-scripts/ifcfg-vmnic0']).toBe('');
+      expect(files['/etc/NetworkManager/system-connections/eth2.nmconnection']).toMatch(/^interface-name=eth2$/m);
+      expect(files['/etc/NetworkManager/system-connections/eth2.nmconnection']).toContain('# Büro – 2. Stock (UTF-8 must come back byte for byte)\n');
+      // NetworkManager ignores a keyfile others can read: the rewritten one keeps 0600.
+      expect(Number(/^mode: (\d+)$/m.exec(files['stat /etc/NetworkManager/system-connections/eth2.nmconnection'] ?? '')?.[1]) & 0o777).toBe(0o600);
+      expect(files['/etc/netplan/50-vmware.yaml']).toContain('set-name: eth3');
+      expect(files['/etc/network/interfaces']).toContain('iface eth1 inet dhcp');
+      expect(files['/etc/udev/rules.d/70-persistent-net.rules']).toContain('ATTR{address}=="00:50:56:aa:00:01", ATTR{type}=="1", NAME="eth0"');
+      // virt-v2v's own work: the VMware device name became virtio, virtio drivers in the initramfs.
+      expect(files['/etc/fstab']).toMatch(/^\/dev\/vda1\s+\/\s+ext4/m);
+      expect(files['/etc/initramfs-tools/modules']).toMatch(/virtio_blk/);
+    },
+    10 * MINUTES,
+  );
 
   it(
     'virt-inspector reads the converted disk as Debian 12',
