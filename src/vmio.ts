@@ -89,7 +89,7 @@ export function succeededCondition(outcome: { ok: true } | { ok: false; reason: 
 }
 
 /** What the pipeline says it is doing, in its own words; `vmioPhase` names it for VMIO readers. */
-export type PipelinePhase = 'validating' | 'copying' | 'converting' | 'writing-manifests' | 'done';
+export type PipelinePhase = 'validating' | 'copying' | 'converting' | 'verifying-boot' | 'writing-manifests' | 'done';
 
 export function vmioPhase(phase: PipelinePhase): Phase {
   switch (phase) {
@@ -98,6 +98,7 @@ export function vmioPhase(phase: PipelinePhase): Phase {
     case 'copying':
       return 'CopyingDisks';
     case 'converting':
+    case 'verifying-boot':
       return 'ConvertingGuest';
     case 'writing-manifests':
       return 'WritingManifests';

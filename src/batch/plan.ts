@@ -15,6 +15,7 @@ const VmOverrides = {
   nicNaming: z.enum(['eth', 'keep']).optional(),
   startVm: z.boolean().optional(),
   guestConversion: z.boolean().optional().describe('false: copy only (the guest already runs on KVM, or is converted elsewhere)'),
+  verifyBoot: z.boolean().optional().describe('boot the converted disks and require the first NIC to come up'),
 };
 
 export const BatchPlanSchema = z
@@ -48,6 +49,7 @@ export interface PlannedVm extends BatchVm {
   nicNaming: 'eth' | 'keep';
   startVm: boolean;
   guestConversion: boolean;
+  verifyBoot: boolean;
   targetDir: string;
 }
 
@@ -94,6 +96,7 @@ export async function loadBatchPlan(file: string): Promise<ResolvedPlan> {
       nicNaming: entry.nicNaming ?? d.nicNaming ?? 'eth',
       startVm: entry.startVm ?? d.startVm ?? false,
       guestConversion: entry.guestConversion ?? d.guestConversion ?? true,
+      verifyBoot: entry.verifyBoot ?? d.verifyBoot ?? false,
       targetDir: resolve(base, d.targetDir ?? 'v2v-out', (targetName ?? entry.vm).replace(/[^A-Za-z0-9._-]/g, '_')),
     };
   });

@@ -1,5 +1,6 @@
 import { openSource } from '../../adapters/index.js';
 import { validateDomainXml } from '../../native/libvirt.js';
+import { verifyBoot } from '../convert/boot-check.js';
 import { convertGuest } from '../convert/index.js';
 import { copyDisk } from '../copy/engine.js';
 import type { PipelineDeps } from '../pipeline/convert-vm.js';
@@ -20,6 +21,7 @@ export function pipelineDeps(ctx: CliContext, sources: SourcePool): PipelineDeps
     validateDomainXml: async (xml) => {
       await validateDomainXml(xml);
     },
+    verifyBoot,
     env: ctx.runtime.env,
     log: ctx.log,
     signal: ctx.signal,

@@ -20,8 +20,10 @@
 //   3. ens<slot>, enp<bus>s<slot>: the NIC in that PCI slot, when it is known;
 //   4. as many configured names as NICs: the names still untied, in the order
 //      of their slots or numbers, to the NICs still untied (in PCI order when
-//      every slot is known, else in source order); a single-NIC VM with a
-//      single configured name is the smallest case of this.
+//      every slot is known, else in source order);
+//   5. a single-NIC VM: every name nothing places elsewhere is that NIC (a
+//      guest carries the seed's ifcfg-vmnic0 and a Debian `ens192` stanza for
+//      the same NIC, and no slot tells ens192 apart).
 // A name no rule ties is left as it is and reported; while one may be theirs,
 // the NICs no file configures get no udev rule either.
 // Bonds, bridges and VLANs are not NICs: their members and parents are, and
@@ -471,6 +473,8 @@ function tieNames(configured: ConfiguredName[], nics: NicFacts[]): Map<string, F
       keyed.forEach((k, j) => fates.set(k.name, { name: k.name, nic: nicOrder[j]! }));
     }
   }
+  // Rule 5: one NIC, so every open name is it.
+  if (nics.length === 1) for (const f of fates.values()) if (isOpen(f)) fates.set(f.name, { name: f.name, nic: 0 });
   return fates;
 }
 

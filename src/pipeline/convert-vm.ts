@@ -5,6 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { writeFileAtomic } from '../atomic-file.js';
 import type { ConversionReport, ConvertEvent, ConvertGuestOptions } from '../convert/index.js';
+import type { BootCheckOptions, BootCheckResult } from '../convert/boot-check.js';
+import { ConversionError } from '../convert/errors.js';
 import type { NicRenameReport } from '../convert/nics-apply.js';
 import type { CopyOptions, CopyResult } from '../copy/engine.js';
 import type { CopyProgress } from '../copy/progress.js';
@@ -28,6 +30,8 @@ export interface PipelineDeps {
   copyDisk(options: CopyOptions): Promise<CopyResult>;
   convertGuest(options: ConvertGuestOptions): Promise<ConversionReport>;
   validateDomainXml?: (xml: string) => void | Promise<void>;
+  /** The boot gate (`verifyBoot` jobs): boots the converted disks and proves the NIC comes up. */
+  verifyBoot?(options: BootCheckOptions): Promise<BootCheckResult>;
   /** The environment virt-v2v and libguestfs run with. */
   env: Readonly<NodeJS.ProcessEnv>;
   log: Logger;
@@ -50,6 +54,7 @@ export interface ConvertVmResult {
   skipped: boolean;
   disks: { index: number; path: string; bytesCopied: number; resumed: boolean; skipped: boolean }[];
   conversion?: ConversionReport;
+  bootCheck?: BootCheckResult;
   manifests: string[];
   virtualMachine: unknown;
   warnings: string[];
@@ -151,6 +156,23 @@ async function convertVm(job: ConversionJob, prepared: PreparedVm, deps: Pipelin
     });
   }
 
+  let bootCheck: BootCheckResult | undefined;
+  if (job.verifyBoot) {
+    if (!deps.verifyBoot) throw new V2vError('BOOT_CHECK_UNAVAILABLE', 'this front end cannot run the boot gate', { hint: 'run without verifyBoot' });
+    const nic = vm.nics[0];
+    if (!nic) throw new ConversionError('BOOT_CHECK_FAILED', `VM ${vm.name} has no NIC whose bring-up the boot gate could watch`, { hint: 'run without the boot gate' });
+    phase('verifying-boot', 'booting the converted guest to prove its NIC comes up');
+    bootCheck = await deps.verifyBoot({
+      disks: disks.map((d) => ({ path: d.path, format: 'raw' })),
+      nic: { mac: nic.mac, model: 'virtio' },
+      firmware: vm.firmware === 'efi' ? 'efi' : 'bios',
+      env: deps.env,
+      workDir: dir,
+      signal,
+      logger: deps.log,
+    });
+  }
+
   phase('writing-manifests', 'writing the KubeVirt objects');
   const manifest = { ...job.manifest, ...(prepared.osinfo ? { osinfo: prepared.osinfo } : {}) };
   const built = buildVirtualMachine(vm, plan, manifest);
@@ -171,6 +193,7 @@ async function convertVm(job: ConversionJob, prepared: PreparedVm, deps: Pipelin
     skipped: false,
     disks,
     ...(conversion ? { conversion } : {}),
+    ...(bootCheck ? { bootCheck } : {}),
     manifests: files,
     virtualMachine: built.virtualMachine,
     warnings: [...built.warnings, ...(conversion?.warnings ?? []), ...(conversion ? nicWarnings(conversion.nics) : [])],

@@ -28,6 +28,7 @@ export const PodJobSchema = z.strictObject({
   targetNamespace: z.string().min(1).optional(),
   nicNaming: z.enum(['eth', 'keep']).default('eth'),
   startVm: z.boolean().default(false),
+  verifyBoot: z.boolean().default(false).describe('boot the converted disks and require the first NIC to come up'),
   /** Disks in source order: how each volume is attached, and the PVC the VirtualMachine boots it from. */
   disks: z.array(z.strictObject({ volumeMode: z.enum(['Filesystem', 'Block']), claimName: z.string().min(1).optional() })).optional(),
   vddkLibDir: z.string().min(1).default(DEFAULT_VDDK_LIBDIR),
@@ -103,6 +104,7 @@ export async function conversionJobFromPodJob(job: PodJob, paths: PodPaths): Pro
     },
     nicNaming: job.nicNaming,
     guestConversion: true,
+    verifyBoot: job.verifyBoot,
     vddk: { libraryDir: job.vddkLibDir },
   };
 }

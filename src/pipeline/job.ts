@@ -28,6 +28,8 @@ export interface ConversionJob {
   /** false: copy only (the guest already runs on KVM, or is converted elsewhere). */
   guestConversion: boolean;
   vddk?: DiskOpenOptions['vddk'];
+  /** Boot the converted disks and prove the first NIC comes up before calling the target complete. */
+  verifyBoot?: boolean;
   /** Disks an earlier, interrupted run finished (batch resume). */
   disksDone?: readonly number[];
 }

@@ -7,7 +7,9 @@
 # Outputs in OUT_DIR:
 #   debian-guest.img     raw, sparse, 700 MiB, MBR, ext4 root on /dev/sda1, GRUB,
 #                        kernel + small initramfs, ifupdown stanza for ens192,
-#                        ifcfg-vmnic0, NetworkManager keyfile vmnic1, netplan ens224
+#                        the seed's ifcfg-vmnic0 (no HWADDR), NetworkManager keyfile
+#                        vmnic1, netplan ens224; its init brings up what ifupdown
+#                        configures (udev, ifup, dhclient) and powers off
 #                        (see test/guest/guest.ts for the MACs)
 #   noroot-guest.img     raw, 64 MiB, one blank partition: no OS for virt-v2v to find
 #   debian-guest-<key>.qcow2   compressed cache (~130 MiB) keyed on the hash of
@@ -72,7 +74,7 @@ trap 'rm -rf "$work"' EXIT
 root="$work/rootfs"
 
 log "debootstrap bookworm from $mirror"
-debootstrap --variant=minbase --include=linux-image-amd64,grub-pc,ifupdown,initramfs-tools,udev \
+debootstrap --variant=minbase --include=linux-image-amd64,grub-pc,ifupdown,isc-dhcp-client,initramfs-tools,udev \
   bookworm "$root" "$mirror" > "$work/debootstrap.log" 2>&1 || { tail -30 "$work/debootstrap.log" >&2; exit 1; }
 
 log "trim and configure"

@@ -7,7 +7,7 @@ import { REPO } from '../helpers/peers.js';
 
 /** The guest's NICs as its files name them, with the MAC or PCI slot that ties each to a VM NIC. */
 export const GUEST_NICS = {
-  /** /etc/sysconfig/network-scripts/ifcfg-vmnic0 with HWADDR. */
+  /** /etc/sysconfig/network-scripts/ifcfg-vmnic0 as the seed shows it: NAME and DEVICE vmnic0, no HWADDR (tied as the first NIC). */
   vmnic0: { mac: '00:50:56:aa:00:01', pciSlot: 160 },
   /** ifupdown stanza in /etc/network/interfaces (no MAC: tied by PCI slot 192). */
   ens192: { mac: '00:50:56:aa:00:04', pciSlot: 192 },

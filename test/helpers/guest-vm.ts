@@ -14,8 +14,8 @@ import { findVm, reconfigure } from './vsphere-ops.js';
 /**
  * Turns a vcsim VM into the Debian test guest's VM: its disk grown to the
  * image's size and filled with it on the datastore (thin: holes kept), a
- * Debian guest id, and one vmxnet3 NIC with the MAC the guest's ifcfg-vmnic0
- * names. Returns the VM as the inventory now sees it.
+ * Debian guest id, and one vmxnet3 NIC (the guest's first, GUEST_NICS.vmnic0's
+ * MAC) that vcsim reports without a PCI slot. Returns the VM as the inventory now sees it.
  */
 export async function installGuest(vcsim: Vcsim, client: VimClient, vmName: string, image: string): Promise<SourceVm> {
   const inventory = new VsphereSource('vc', client, undefined, 500);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyBoot } from '../../src/convert/boot-check.js';
 import { guestImages } from '../guest/guest.js';
 import { runCli } from '../helpers/cli.js';
 import { fakeVddkDir } from '../helpers/fake-vddk.js';
@@ -52,18 +53,26 @@ describe('v2v convert: a vcsim VM holding the Debian guest, end to end', () => {
   }, 600_000);
   afterAll(async () => vcsim?.stop());
 
-  const convert = (vm: string, target: string) =>
-    runCli(['convert', '--sources', sources, '--source', 'vc', '--vm', vm, '--target', target, '--mapping', mapping, '--vddk-libdir', fakeVddkDir(), '-o', 'json'], {
+  const convert = (vm: string, target: string, extra: string[] = []) =>
+    runCli(['convert', '--sources', sources, '--source', 'vc', '--vm', vm, '--target', target, '--mapping', mapping, '--vddk-libdir', fakeVddkDir(), '-o', 'json', ...extra], {
       env: vddkEnv,
       timeoutMs: 1_500_000,
     });
 
-  it('copies, converts with virt-v2v, renames the NIC and writes schema-valid manifests; a rerun is a no-op', async () => {
+  it('copies, converts with virt-v2v, renames the NIC, proves it comes up on boot, and writes schema-valid manifests; a rerun is a no-op', async () => {
     const target = join(work, 'vm0');
-    const res = await convert('DC0_C0_RP0_VM0', target);
+    const res = await convert('DC0_C0_RP0_VM0', target, ['--verify-boot']);
     expect(res.code, res.stderr.slice(-3000)).toBe(0);
-    const summary = JSON.parse(res.stdout) as { skipped: boolean; os?: { distro?: string }; nics: { files: { path: string }[] } };
+    const summary = JSON.parse(res.stdout) as {
+      skipped: boolean;
+      os?: { distro?: string };
+      nics: { files: { path: string }[] };
+      bootCheck?: { passed: boolean; evidence: string; mac: string };
+    };
     expect(summary.skipped).toBe(false);
+    // The boot gate: booted on virtio with the NIC's MAC, the guest asked DHCP on that NIC.
+    expect(summary.bootCheck).toMatchObject({ passed: true, evidence: 'dhcp', mac: '00:50:56:aa:00:01' });
+    expect(JSON.parse(readFileSync(join(target, '.v2v-complete.json'), 'utf8')).result.bootCheck).toMatchObject({ passed: true });
     const disk = join(target, 'disk0', 'disk.img');
     expect(existsSync(disk)).toBe(true);
     expect(existsSync(`${disk}.v2v-partial`)).toBe(false);
@@ -74,7 +83,10 @@ describe('v2v convert: a vcsim VM holding the Debian guest, end to end', () => {
     const ifcfg = guestFile(disk, '/etc/sysconfig/network-scripts/ifcfg-eth0');
     expect(ifcfg).toMatch(/^NAME=eth0$/m);
     expect(ifcfg).toMatch(/^DEVICE=eth0$/m);
-    expect(ifcfg).toMatch(/^HWADDR=00:50:56:aa:00:01$/im);
+    expect(ifcfg).not.toMatch(/HWADDR/);
+    // vcsim gives the NIC no PCI slot: the single NIC still ties `ens192`, and files and udev agree on eth0.
+    expect(guestFile(disk, '/etc/network/interfaces')).toMatch(/^allow-hotplug eth0$/m);
+    expect(guestFile(disk, '/etc/udev/rules.d/70-persistent-net.rules')).toMatch(/ATTR\{address\}=="00:50:56:aa:00:01".*NAME="eth0"/);
     const fstab = guestFile(disk, '/etc/fstab');
     expect(fstab).toMatch(/\/dev\/vda1|UUID=/);
 
@@ -94,6 +106,26 @@ describe('v2v convert: a vcsim VM holding the Debian guest, end to end', () => {
     expect(again.code, again.stderr).toBe(0);
     expect((JSON.parse(again.stdout) as { skipped: boolean }).skipped).toBe(true);
   }, 1_800_000);
+
+  it('the boot gate fails, naming what it saw, when the files do not bring up the name the NIC gets', async () => {
+    const converted = join(work, 'vm0', 'disk0', 'disk.img');
+    const broken = join(work, 'broken.img');
+    execFileSync('cp', ['--sparse=always', converted, broken]);
+    // Undo the rename in the ifupdown file only: the udev rule still names the NIC eth0, nothing brings eth0 up.
+    execFileSync('guestfish', ['-a', broken, '-i', 'write', '/etc/network/interfaces', 'auto lo\niface lo inet loopback\n\nallow-hotplug ens192\niface ens192 inet dhcp\n'], {
+      env: { ...process.env, ...LIBGUESTFS },
+    });
+    const error = await verifyBoot({
+      disks: [{ path: broken, format: 'raw' }],
+      nic: { mac: '00:50:56:aa:00:01', model: 'virtio' },
+      firmware: 'bios',
+      env: { ...process.env, ...LIBGUESTFS },
+      workDir: work,
+      timeoutMs: 240_000,
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'BOOT_CHECK_FAILED', details: { evidence: 'none', framesFromMac: 0 } });
+    expect((error as Error).message).toContain('00:50:56:aa:00:01');
+  }, 600_000);
 
   it('a powered-on VM is refused with vmware.power_state.on before any copy (exit 3)', async () => {
     const target = join(work, 'vm1');

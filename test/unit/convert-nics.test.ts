@@ -65,11 +65,11 @@ describe("NIC renaming plan on the test guest's files (eth)", () => {
     expect(plan.skipped).toEqual([]);
   });
 
-  it('ifcfg-vmnic0 → ifcfg-eth0 with NAME and DEVICE rewritten, HWADDR kept', () => {
+  it("the seed's ifcfg-vmnic0 (no HWADDR) → ifcfg-eth0 with NAME and DEVICE rewritten, no MAC invented", () => {
     const ifcfg = file('/etc/sysconfig/network-scripts/ifcfg-eth0');
     expect(ifcfg).toMatch(/^NAME=eth0$/m);
     expect(ifcfg).toMatch(/^DEVICE=eth0$/m);
-    expect(ifcfg).toMatch(/^HWADDR=00:50:56:aa:00:01$/m);
+    expect(ifcfg).not.toMatch(/HWADDR/);
     expect(after.some((f) => f.path.endsWith('ifcfg-vmnic0'))).toBe(false);
   });
 
@@ -140,11 +140,12 @@ describe('NIC naming keep: files untouched, MACs pinned to the names the guest u
 describe('NIC renaming edge cases', () => {
   const cases: { name: string; files: GuestFile[]; nics: Nic[]; expectEdits: string[]; expectSkipped: string[] }[] = [
     {
-      name: 'a single-NIC VM renames only what ties to it; the rest is reported, untouched',
+      // vmnic0 (NIC 0) and the slot-less ens192 are both the one NIC; the MACs of vmnic1 and ens224 are other NICs'.
+      name: 'a single-NIC VM renames every name that is its NIC; names with other MACs are reported, untouched',
       files: GUEST_FILES,
       nics: [guestNic('vmnic0')],
-      expectEdits: ['/etc/sysconfig/network-scripts/ifcfg-vmnic0', UDEV_RULES_PATH],
-      expectSkipped: ['vmnic1', 'ens224', 'ens192'],
+      expectEdits: ['/etc/sysconfig/network-scripts/ifcfg-vmnic0', '/etc/network/interfaces', UDEV_RULES_PATH],
+      expectSkipped: ['vmnic1', 'ens224'],
     },
     {
       name: 'quoted ifcfg values and a DEVICE that differs from the file name',
@@ -414,6 +415,23 @@ describe('NIC renaming rules', () => {
     expect(plan.edits.map((e) => e.path)).toEqual([UDEV_RULES_PATH]);
     expect(pinsOf(plan)).toEqual([[MAC1, 'eth0']]);
     expect(plan.skipped).toEqual([{ name: 'eth1', path: `${NS}/ifcfg-eth1`, reason: 'eth1 is NIC 2 in source order and the VM has 1: a NIC it no longer has' }]);
+  });
+
+  it("a one-NIC VM is the NIC of every open name: the seed's ifcfg-vmnic0 and a Debian ens192 stanza both become eth0", () => {
+    const seed = file(`${NS}/ifcfg-vmnic0`, 'TYPE=Ethernet\nBOOTPROTO=dhcp\nNAME=vmnic0\nDEVICE=vmnic0\nONBOOT=yes\n');
+    const debian = file('/etc/network/interfaces', 'auto lo\niface lo inet loopback\n\nallow-hotplug ens192\niface ens192 inet dhcp\n');
+    // A keyfile for a MAC the VM does not have stays someone else's.
+    const other = file(
+      '/etc/NetworkManager/system-connections/vmnic1.nmconnection',
+      `[connection]\nid=vmnic1\ntype=ethernet\ninterface-name=vmnic1\n\n[ethernet]\nmac-address=${MAC2}\n`,
+    );
+    const plan = planNicRenames([seed, debian, other], [nic(MAC1)], 'eth');
+    const after = apply([seed, debian, other], plan);
+    expect(after.find((f) => f.path === `${NS}/ifcfg-eth0`)?.content).toMatch(/^DEVICE=eth0$/m);
+    expect(after.find((f) => f.path === '/etc/network/interfaces')?.content).toContain('allow-hotplug eth0\niface eth0 inet dhcp\n');
+    expect(pinsOf(plan)).toEqual([[MAC1, 'eth0']]);
+    expect(plan.skipped.map((s) => s.name)).toEqual(['vmnic1']);
+    expect(checkNicPlan([seed, debian, other], plan)).toEqual([]);
   });
 
   it("a NIC no file configures (NetworkManager's default DHCP connection) is pinned to its ethN", () => {

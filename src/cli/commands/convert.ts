@@ -26,6 +26,7 @@ interface ConvertArgs {
   namespace?: string;
   targetName?: string;
   start?: boolean;
+  verifyBoot?: boolean;
   output: 'text' | 'json';
 }
 
@@ -58,6 +59,7 @@ export function registerConvert(program: Command, ctx: CliContext): void {
     .option('--namespace <ns>', 'namespace of the emitted objects')
     .option('--target-name <name>', 'name of the KubeVirt VirtualMachine')
     .option('--start', 'set running: true on the VirtualMachine')
+    .option('--verify-boot', "boot the converted disks in qemu (virtio, the NIC's MAC) and require the NIC to come up; BOOT_CHECK_FAILED otherwise")
     .addOption(new Option('-o, --output <format>', 'summary format').choices(['text', 'json']).default('text'))
     .action(async (opts: ConvertArgs) => {
       const blockDevices = parseBlockDevices(opts.blockDevice);
@@ -73,6 +75,7 @@ export function registerConvert(program: Command, ctx: CliContext): void {
         manifest: { ...(opts.targetName ? { name: opts.targetName } : {}), ...(opts.namespace ? { namespace: opts.namespace } : {}), startVm: Boolean(opts.start) },
         nicNaming: opts.nicNaming,
         guestConversion: true,
+        ...(opts.verifyBoot ? { verifyBoot: true } : {}),
         vddk: {
           libraryDir: opts.vddkLibdir ?? ctx.runtime.vddkLibDir,
           ...(opts.vddkConfig ? { configFile: opts.vddkConfig } : {}),
@@ -105,6 +108,7 @@ export function registerConvert(program: Command, ctx: CliContext): void {
         disks: result.disks,
         os: result.conversion?.os,
         nics: result.conversion?.nics,
+        ...(result.bootCheck ? { bootCheck: result.bootCheck } : {}),
         manifests: result.manifests,
         warnings: [...report.vms[0]!.concerns.filter((c) => c.category !== 'Critical').map((c) => `${c.id}: ${c.label}`), ...result.warnings],
       };
@@ -112,6 +116,8 @@ export function registerConvert(program: Command, ctx: CliContext): void {
       else {
         ctx.stdout.write(result.skipped ? `${vm.name}: already converted in ${opts.target}; nothing to do\n` : `${vm.name}: converted into ${opts.target}\n`);
         for (const d of result.disks) ctx.stdout.write(`  disk${d.index}: ${d.path}${d.skipped ? ' (already copied)' : ''}\n`);
+        if (result.bootCheck)
+          ctx.stdout.write(`  boot check: passed, NIC ${result.bootCheck.mac} came up (${result.bootCheck.evidence}, ${result.bootCheck.seconds} s, ${result.bootCheck.accel})\n`);
         for (const f of result.manifests) ctx.stdout.write(`  manifest: ${f}\n`);
         for (const w of summary.warnings) ctx.stdout.write(`  warning: ${w}\n`);
       }
