@@ -532,10 +532,10 @@ function rewriteIfcfg(file: GuestFile, renames: Map<string, string>): Rewrite {
   return { content, ...move, changes };
 }
 
-function rewriteRoute(file: GuestFile, renames: Map<string, string>): Rewrite {
-  const [, prefix, owner] = ROUTE_FILE.exec(file.path)!;
+/** Renames interface tokens line by line (comments untouched), saying what changed. */
+function renameLines(text: string, renames: Map<string, string>): { content: string; changes: string[] } {
   const changes: string[] = [];
-  const content = file.content
+  const content = text
     .split('\n')
     .map((line) => {
       if (/^\s*#/.test(line)) return line;
@@ -544,6 +544,12 @@ function rewriteRoute(file: GuestFile, renames: Map<string, string>): Rewrite {
       return out;
     })
     .join('\n');
+  return { content, changes };
+}
+
+function rewriteRoute(file: GuestFile, renames: Map<string, string>): Rewrite {
+  const [, prefix, owner] = ROUTE_FILE.exec(file.path)!;
+  const { content, changes } = renameLines(file.content, renames);
   const move = moved(file, owner!, `${prefix!}${renameTokens(owner!, renames)}`, renames);
   if (move.renameTo) changes.unshift(`renamed to ${move.renameTo}`);
   return { content, ...move, changes };
@@ -630,17 +636,7 @@ function rewriteNetplan(file: GuestFile, renames: Map<string, string>): Rewrite 
 }
 
 function rewriteIfupdown(file: GuestFile, renames: Map<string, string>): Rewrite {
-  const changes: string[] = [];
-  const content = file.content
-    .split('\n')
-    .map((line) => {
-      if (/^\s*#/.test(line)) return line;
-      const out = renameTokens(line, renames);
-      if (out !== line) changes.push(`"${line.trim()}" → "${out.trim()}"`);
-      return out;
-    })
-    .join('\n');
-  return { content, changes };
+  return renameLines(file.content, renames);
 }
 
 const REWRITERS: Partial<Record<FileKind, (file: GuestFile, renames: Map<string, string>) => Rewrite>> = {
