@@ -6,7 +6,8 @@ import { REPO } from '../helpers/peers.js';
 // No Docker engine runs here, so the Dockerfiles are kept honest by checking
 // what can be checked: every package their RUN lines install exists in the
 // Debian archive this machine uses (bookworm, as node:20-bookworm-slim),
-// and the runtime stage is what SPEC §4.5 says.
+// and the runtime stage is what the conversion pod needs. The images
+// themselves are built and played in podman by test/integration/pod-podman.test.ts.
 
 function runLines(dockerfile: string): string[] {
   return dockerfile
@@ -40,19 +41,39 @@ describe('Dockerfile (conversion-pod image)', () => {
     expect(missingFromApt(['tini', 'no-such-package-v2v-test'])).toEqual(['no-such-package-v2v-test']);
   });
 
-  it('is multi-stage on Node 20, runs as uid 107, exposes the VDDK mount point, and enters `v2v pod` under tini, which reaps orphaned tool processes', () => {
-    expect(text.match(/^FROM node:20-bookworm-slim/gm)).toHaveLength(2);
-    expect(text).toMatch(/^USER 107$/m);
-    expect(text).toMatch(/^VOLUME \["\/opt\/vmware-vix-disklib-distrib"\]$/m);
+  it('is multi-stage on one base image (a build argument, node:20-bookworm-slim by default), and enters `v2v pod` under tini, which reaps orphaned tool processes', () => {
+    expect(text).toMatch(/^ARG BASE_IMAGE=node:20-bookworm-slim$/m);
+    expect(text.match(/^FROM .*/gm)).toEqual(['FROM ${BASE_IMAGE} AS build', 'FROM ${BASE_IMAGE}']);
     expect(text).toMatch(/^ENTRYPOINT \["tini", "--", "v2v", "pod"\]$/m);
     expect(text).toMatch(/^EXPOSE 2112 8080$/m);
+  });
+
+  it('runs as uid 107 in group 0, created before the packages whose system groups and users would take 107', () => {
+    expect(text).toMatch(/^USER 107$/m);
+    const runs = runLines(text);
+    const createsUser = runs.findIndex((r) => /useradd .*--uid 107 --gid 0 /.test(r));
+    const installs = runs.findIndex((r) => aptPackages(r).includes('virt-v2v'));
+    expect(createsUser).toBeGreaterThanOrEqual(0);
+    expect(createsUser).toBeLessThan(installs);
+    expect(text).not.toMatch(/groupadd/);
+  });
+
+  it('declares no VOLUME and keeps the program in /opt/v2v, where no volume of the Job mounts', () => {
+    // podman and Docker mount an empty anonymous volume on a VOLUME, hiding what an init container put there.
+    const instructions = text.replace(/^#.*\n/gm, '');
+    expect(instructions).not.toMatch(/^VOLUME/m);
+    expect(instructions).not.toMatch(/vmware-vix-disklib-distrib/);
+    expect(text).toMatch(/^WORKDIR \/opt\/v2v$/m);
   });
 });
 
 describe('vddk/Dockerfile (VDDK init image, as the seed describes it)', () => {
-  it('copies vmware-vix-disklib-distrib into /opt', () => {
+  it('copies vmware-vix-disklib-distrib into /opt, on a base image from a build argument (busybox by default)', () => {
     const text = readFileSync(`${REPO}vddk/Dockerfile`, 'utf8');
-    expect(text).toMatch(/COPY vmware-vix-disklib-distrib \/vmware-vix-disklib-distrib/);
-    expect(text).toMatch(/cp.*\/vmware-vix-disklib-distrib.*\/opt/);
+    expect(text).toMatch(/^ARG BASE_IMAGE=busybox:latest$/m);
+    expect(text.match(/^FROM .*/gm)).toEqual(['FROM ${BASE_IMAGE}']);
+    expect(text).toMatch(/^COPY vmware-vix-disklib-distrib \/vmware-vix-disklib-distrib$/m);
+    expect(text).toMatch(/^RUN mkdir -p \/opt$/m);
+    expect(text).toMatch(/^ENTRYPOINT \["cp", "-r", "\/vmware-vix-disklib-distrib", "\/opt"\]$/m);
   });
 });
