@@ -13,13 +13,12 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+# The program only: tsconfig.build.json also names scripts/ and test/, which the image leaves out.
 COPY bin ./bin
 COPY src ./src
 COPY adapters ./adapters
 COPY vddk ./vddk
 COPY native ./native
-COPY scripts ./scripts
-COPY test ./test
 RUN npm run build && npm prune --omit=dev
 
 FROM ${BASE_IMAGE}

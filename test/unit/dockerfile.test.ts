@@ -65,6 +65,13 @@ describe('Dockerfile (conversion-pod image)', () => {
     expect(instructions).not.toMatch(/vmware-vix-disklib-distrib/);
     expect(text).toMatch(/^WORKDIR \/opt\/v2v$/m);
   });
+
+  it('copies from the checkout only what scripts/images.sh hashes, so a change to any of it builds a new image', () => {
+    const copied = [...text.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(' '));
+    const hashed = /^v2v_inputs=\(([^)]*)\)$/m.exec(readFileSync(`${REPO}scripts/images.sh`, 'utf8'))?.[1]?.split(' ') ?? [];
+    expect(copied.length).toBeGreaterThan(0);
+    expect(hashed).toEqual(expect.arrayContaining(['Dockerfile', ...copied]));
+  });
 });
 
 describe('vddk/Dockerfile (VDDK init image, as the seed describes it)', () => {
