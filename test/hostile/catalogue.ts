@@ -1,0 +1,10 @@
+// The hostile-input catalogue: every bad input and fault v2v must meet with a
+// named error, and nothing else. One table; each area's cases live beside it
+// in cases/, and test/integration/hostile-<area>.test.ts runs one area.
+import type { HostileCase } from './harness.js';
+import { cliCases } from './cases/cli.js';
+
+export const CATALOGUE: readonly HostileCase[] = [...cliCases];
+
+/** The catalogue's areas: the part of a case id before the first dot. */
+export const areaOf = (c: HostileCase): string => c.id.slice(0, c.id.indexOf('.'));
