@@ -81,6 +81,8 @@ export interface Nic {
   connected?: boolean;
   /** PCI slot where the source reports one; used to order NIC renaming. */
   pciSlot?: number;
+  /** Addresses the guest reports on this NIC (VMware Tools, the oVirt guest agent), as the source gives them; absent when it reports none. */
+  guestIps?: string[];
   ovirt?: OvirtNicFacts;
 }
 

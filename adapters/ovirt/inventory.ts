@@ -128,6 +128,7 @@ function toNic(nic: Nic, lookup: OvirtLookup): CoreNic {
     key: nic.id,
     ...(nic.name ? { name: nic.name } : {}),
     mac: (nic.mac ?? '').toLowerCase(),
+    ...(nic.reportedIps ? { guestIps: nic.reportedIps } : {}),
     model: iface,
     // A NIC without a profile is unplugged from any network ("empty" profile).
     network: network ? { id: network.id, name: network.name, kind: 'network' } : { name: '', kind: 'none' },

@@ -66,6 +66,8 @@ export interface Nic {
   plugged: boolean;
   linked?: boolean;
   vnicProfile?: VnicProfile | Link;
+  /** Addresses the guest agent reports on this NIC: the engine puts its reported devices inline. */
+  reportedIps?: string[];
 }
 
 export interface Network {
@@ -261,7 +263,17 @@ export function readNic(n: ApiNode): Nic {
     plugged: bool(n, 'plugged') ?? true,
     ...opt('linked', bool(n, 'linked')),
     ...opt('vnicProfile', profile && isExpanded(profile) ? readVnicProfile(profile) : readLink(profile)),
+    ...opt('reportedIps', reportedIps(n)),
   };
+}
+
+/** `reported_devices` of type network: the guest agent's view of this NIC, its `ips` among it. */
+function reportedIps(n: ApiNode): string[] | undefined {
+  const ips = items(n, 'reported_devices', 'reported_device')
+    .filter((d) => (str(d, 'type') ?? 'network') === 'network')
+    .flatMap((d) => items(d, 'ips', 'ip').map((ip) => str(ip, 'address')))
+    .filter((a): a is string => !!a);
+  return ips.length ? [...new Set(ips)] : undefined;
 }
 
 export function readNetwork(n: ApiNode): Network {

@@ -27,6 +27,7 @@ export const VM_PROPERTIES = [
   'guest.toolsRunningStatus',
   'guest.guestFullName',
   'guest.hostName',
+  'guest.net',
 ];
 
 export const INVENTORY_SPECS: PropertySpec[] = [
@@ -112,6 +113,31 @@ function bool(v: VimValue | undefined): boolean {
 }
 function obj(v: VimValue | undefined): VimObject | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !isMoRef(v) ? (v as VimObject) : undefined;
+}
+
+const normalizeMac = (mac: string): string => mac.trim().toLowerCase().replace(/-/g, ':');
+
+/**
+ * The addresses VMware Tools reports (`guest.net`, one GuestNicInfo per NIC),
+ * keyed by the NIC's device key (`deviceConfigId`) and by its MAC: ipConfig
+ * holds every address, the older ipAddress list only some.
+ */
+function reportedAddresses(net: VimValue | undefined): Map<string, string[]> {
+  const byNic = new Map<string, string[]>();
+  for (const item of asArray(net as VimValue[] | VimValue | undefined)) {
+    const info = obj(item);
+    if (!info) continue;
+    const fromConfig = asArray(obj(info['ipConfig'])?.['ipAddress'] as VimValue[] | VimValue | undefined).map((a) => str(obj(a)?.['ipAddress']));
+    const plain = asArray(info['ipAddress'] as VimValue[] | VimValue | undefined).map((a) => str(a));
+    const addresses = [...new Set([...fromConfig, ...plain].filter((a) => a !== undefined))];
+    if (!addresses.length) continue;
+    const key = num(info['deviceConfigId']);
+    // -1 is Tools' "not a VM device" (a bridge, a container's veth).
+    if (key !== undefined && key >= 0) byNic.set(String(key), addresses);
+    const mac = str(info['macAddress']);
+    if (mac) byNic.set(normalizeMac(mac), addresses);
+  }
+  return byNic;
 }
 
 export function normalizePowerState(s: string | undefined): SourceVm['powerState'] {
@@ -217,6 +243,7 @@ export function toSourceVm(o: ObjectContent, lookup: Lookup): SourceVm {
     });
   }
 
+  const guestIps = reportedAddresses(p('guest.net'));
   const nics: Nic[] = [];
   for (const d of devices) {
     const model = NIC_MODELS[d._type ?? ''];
@@ -237,6 +264,7 @@ export function toSourceVm(o: ObjectContent, lookup: Lookup): SourceVm {
     }
     const connectable = obj(d['connectable']);
     const slot = num(obj(d['slotInfo'])?.['pciSlotNumber']);
+    const reported = guestIps.get(String(d['key'])) ?? guestIps.get(normalizeMac(str(d['macAddress']) ?? ''));
     nics.push({
       key: String(d['key']),
       name: str(obj(d['deviceInfo'])?.['label']) ?? `nic-${String(d['key'])}`,
@@ -245,6 +273,7 @@ export function toSourceVm(o: ObjectContent, lookup: Lookup): SourceVm {
       network,
       ...(connectable ? { connected: bool(connectable['connected']) || bool(connectable['startConnected']) } : {}),
       ...(slot !== undefined ? { pciSlot: slot } : {}),
+      ...(reported ? { guestIps: reported } : {}),
     });
   }
 

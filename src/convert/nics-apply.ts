@@ -3,6 +3,7 @@
 import type { Nic } from '../model.js';
 import { listDevices, probeLinuxRoot, sectioned, type DeviceListing, type FoundGuest, type GuestOs, type Mount } from './guest-probe.js';
 import { ConversionError } from './errors.js';
+import { addressWarnings } from './nic-addresses.js';
 import { GuestfishSession, type GuestfishDrive } from './guestfish.js';
 import { NETWORK_CONFIG_GLOBS, planNicRenames, type GuestFile, type NicAssignment, type NicNaming, type SkippedName } from './nics.js';
 
@@ -20,6 +21,8 @@ export interface NicRenameReport {
   changed: ChangedFile[];
   assignments: NicAssignment[];
   skipped: SkippedName[];
+  /** Where the addresses the source reports differ from what the files configure (nic-addresses.ts). */
+  addressWarnings: string[];
   /** Set when the whole step was skipped (not Linux, no OS found). */
   notApplied?: string;
 }
@@ -113,7 +116,7 @@ async function readNetworkFiles(fish: GuestfishSession, mounts: Mount[], before:
 
 /** The report when the step does not apply to the guest at all. */
 export function notApplied(naming: NicNaming, why: string): NicRenameReport {
-  return { naming, unchanged: true, changed: [], assignments: [], skipped: [], notApplied: why };
+  return { naming, unchanged: true, changed: [], assignments: [], skipped: [], addressWarnings: [], notApplied: why };
 }
 
 /**
@@ -148,6 +151,7 @@ export async function renameNicsInSession(fish: GuestfishSession, guest: FoundGu
     changed: plan.edits.map((e) => ({ path: e.path, ...(e.renameTo ? { renamedTo: e.renameTo } : {}), created: e.create, changes: e.changes })),
     assignments: plan.assignments,
     skipped: plan.skipped,
+    addressWarnings: addressWarnings(files, nics, plan.assignments),
   };
 }
 

@@ -159,7 +159,7 @@ const basename = (path: string): string => path.slice(path.lastIndexOf('/') + 1)
 const dirname = (path: string): string => path.slice(0, path.lastIndexOf('/'));
 
 /** `ens192.100` (VLAN) and `ens192:1` (alias) are carried by `ens192`. */
-const interfaceBase = (name: string): string => name.split(/[.:]/)[0]!;
+export const interfaceBase = (name: string): string => name.split(/[.:]/)[0]!;
 
 /** Devices that are never a VM NIC, whatever the files say about them. */
 const VIRTUAL_NAME = /^(lo$|bond|br|team|virbr|vlan|docker|veth|tun|tap|vnet|wg|dummy|macvlan|macvtap|ipvlan|vxlan|ovs|ib\d)/;
@@ -172,7 +172,7 @@ function unquote(value: string): string {
   return /^(".*"|'.*')$/.test(v) ? v.slice(1, -1) : v;
 }
 
-function shellVars(content: string): Map<string, string> {
+export function shellVars(content: string): Map<string, string> {
   const vars = new Map<string, string>();
   for (const line of content.split('\n')) {
     const m = /^\s*([A-Z0-9_]+)=(.*)$/.exec(line);
@@ -194,7 +194,7 @@ function iniValue(content: string, section: string, key: string): string | undef
   return undefined;
 }
 
-type FileKind = 'ifcfg' | 'route' | 'keyfile' | 'netplan' | 'ifupdown' | 'udev' | 'other';
+export type FileKind = 'ifcfg' | 'route' | 'keyfile' | 'netplan' | 'ifupdown' | 'udev' | 'other';
 
 /** Backup copies initscripts skip (ifcfg-eth0.bak, …): not configuration. */
 const INITSCRIPTS_IGNORED = /(~|\.bak|\.old|\.orig|\.rpmnew|\.rpmorig|\.rpmsave|\.swp)$/;
@@ -203,7 +203,7 @@ const IFCFG_FILE = /^\/etc\/sysconfig\/network(-scripts)?\/ifcfg-[^/]+$/;
 const BARE_IFCFG_FILE = /^\/etc\/sysconfig\/network-scripts\/(vmnic\d|eth\d|en[ops]\d)[^/]*$/;
 const ROUTE_FILE = /^(\/etc\/sysconfig\/network-scripts\/(?:route6?|rule6?)-|\/etc\/sysconfig\/network\/ifroute-)([^/]+)$/;
 
-function kindOf(file: GuestFile): FileKind {
+export function kindOf(file: GuestFile): FileKind {
   const { path } = file;
   if (path === UDEV_RULES_PATH) return 'udev';
   if (path.startsWith('/etc/sysconfig/') && INITSCRIPTS_IGNORED.test(path)) return 'other';
@@ -219,7 +219,7 @@ function kindOf(file: GuestFile): FileKind {
 
 const isBareIfcfg = (path: string): boolean => !basename(path).startsWith('ifcfg-');
 
-function ifcfgDevice(file: GuestFile, vars: Map<string, string>): string {
+export function ifcfgDevice(file: GuestFile, vars: Map<string, string>): string {
   const fileName = basename(file.path);
   return vars.get('DEVICE') || (fileName.startsWith('ifcfg-') ? fileName.slice('ifcfg-'.length) : fileName);
 }

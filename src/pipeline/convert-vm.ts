@@ -209,6 +209,7 @@ export function nicWarnings(report: NicRenameReport): string[] {
   return [
     ...(report.notApplied ? [`NIC renaming not applied: ${report.notApplied}`] : []),
     ...report.skipped.map((s) => `NIC name "${s.name}" in ${s.path} left unchanged: ${s.reason}`),
+    ...report.addressWarnings,
   ];
 }
 

@@ -34,6 +34,15 @@ export function setGuestId(client: VimClient, vm: MoRef, guestId: string): Promi
   return reconfigure(client, vm, `<guestId>${escapeXml(guestId)}</guestId>`);
 }
 
+/**
+ * What VMware Tools would report as the guest's address on its first NIC
+ * (`guest.net[0].ipAddress`): vcsim takes it as the extraConfig key
+ * `SET.guest.ipAddress`.
+ */
+export function setReportedGuestIp(client: VimClient, vm: MoRef, ip: string): Promise<void> {
+  return reconfigure(client, vm, `<extraConfig><key>SET.guest.ipAddress</key><value xsi:type="xsd:string">${escapeXml(ip)}</value></extraConfig>`);
+}
+
 export function createSnapshot(client: VimClient, vm: MoRef, name = 'snap-1'): Promise<void> {
   return runTask(client, 'CreateSnapshot_Task', vm, `<name>${escapeXml(name)}</name><memory>false</memory><quiesce>false</quiesce>`);
 }

@@ -124,6 +124,9 @@ describe('oVirt inventory against the fake engine', () => {
       expect(ovirt(running).guestAgent).toEqual({ distribution: 'CentOS Stream', version: '9' });
       expect(running.disks[0]!.ovirt).toMatchObject({ logicalName: '/dev/sda', passDiscard: true, backup: 'incremental' });
       expect(running.nics[0]!.ovirt).toMatchObject({ networkFilter: 'vdsm-no-mac-spoofing', qos: IDS.qosGold, customProperties: { SecurityGroups: 'web' } });
+      // The guest agent's addresses, which the engine writes inline in the NIC (reported_devices): the NIC step compares them with the guest's files.
+      expect(running.nics[0]!.guestIps).toEqual(['10.35.1.17', 'fe80::546f:1aff:fe00:1']);
+      expect(byName(vms, 'vm-clean-1').nics[0]!.guestIps).toBeUndefined();
       expect(running.snapshots.map((s) => [s.type, s.name])).toEqual([
         ['active', 'Active VM'],
         ['regular', 'nightly'],

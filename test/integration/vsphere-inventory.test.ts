@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SourceVm } from '../../src/model.js';
 import { runCli } from '../helpers/cli.js';
 import { startVcsim, type Vcsim } from '../helpers/vcsim.js';
+import { findVm, setReportedGuestIp } from '../helpers/vsphere-ops.js';
 
 // 1 DC, 2 cluster hosts + 1 standalone host; 5 VMs per pool/host → 10 VMs.
 describe('v2v inventory against vcsim (1 DC, 2 hosts, 10 VMs)', () => {
@@ -33,5 +34,18 @@ describe('v2v inventory against vcsim (1 DC, 2 hosts, 10 VMs)', () => {
     }
     const clustered = vms.filter((vm) => vm.source.cluster?.name === 'DC0_C0');
     expect(clustered).toHaveLength(5);
+  });
+
+  it('carries the address VMware Tools reports on a NIC (guest.net), on that NIC only', async () => {
+    const client = await vcsim.client();
+    try {
+      await setReportedGuestIp(client, await findVm(client, 'DC0_H0_VM1'), '192.168.77.21');
+    } finally {
+      await client.logout().catch(() => undefined);
+    }
+    const vms = await inventory();
+    const vm = vms.find((v) => v.name === 'DC0_H0_VM1')!;
+    expect(vm.nics[0]?.guestIps).toEqual(['192.168.77.21']);
+    for (const other of vms.filter((v) => v.name !== 'DC0_H0_VM1')) expect(other.nics[0]?.guestIps).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { V2vError } from '../../src/errors.js';
@@ -15,6 +15,7 @@ import {
   type NicPlan,
 } from '../../src/convert/nics.js';
 import { guestNic, guestVm } from '../guest/guest.js';
+import { guestTree, nic, NIC_FIXTURES } from '../helpers/nic-fixtures.js';
 import { REPO } from '../helpers/peers.js';
 
 const guestFile = (path: string): GuestFile => ({ path, content: readFileSync(`${REPO}test/guest/files${path}`, 'utf8') });
@@ -36,8 +37,6 @@ function apply(files: GuestFile[], plan: NicPlan): GuestFile[] {
   }
   return [...out].map(([path, content]) => ({ path, content })).sort((a, b) => a.path.localeCompare(b.path));
 }
-
-const nic = (mac: string, pciSlot?: number): Nic => ({ mac, model: 'vmxnet3', network: { name: 'n' }, ...(pciSlot !== undefined ? { pciSlot } : {}) });
 
 describe('NIC order', () => {
   it('orders as the guest enumerates: slot 1184 (ens161) comes right after 160, before 192', () => {
@@ -220,15 +219,7 @@ describe('NIC renaming edge cases', () => {
 
 // ------------------------------------------------------------------ layouts
 
-const FIXTURES = `${REPO}test/fixtures/nics`;
-
-/** A fixture tree as the executor reads it: every file under `dir`, by its path in the guest. */
-function guestTree(dir: string): GuestFile[] {
-  return (readdirSync(dir, { recursive: true, encoding: 'utf8' }) as string[])
-    .filter((relative) => statSync(join(dir, relative)).isFile())
-    .map((relative) => ({ path: `/${relative}`, content: readFileSync(join(dir, relative), 'utf8') }))
-    .sort((a, b) => a.path.localeCompare(b.path));
-}
+const FIXTURES = NIC_FIXTURES;
 
 const pinsOf = (plan: NicPlan): string[][] => plan.assignments.filter((a) => a.pinned).map((a) => [a.mac, a.name]);
 const skippedOf = (plan: NicPlan): string[][] => plan.skipped.map((s) => [s.name, s.path]);

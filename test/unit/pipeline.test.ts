@@ -10,10 +10,14 @@ describe('what the NIC step left alone reaches the user', () => {
       changed: [],
       assignments: [],
       skipped: [{ name: 'ens192', path: '/etc/network/interfaces', reason: "no MAC or PCI slot ties this name to one of the VM's NICs" }],
+      addressWarnings: [],
     };
     expect(nicWarnings(report)).toEqual([`NIC name "ens192" in /etc/network/interfaces left unchanged: no MAC or PCI slot ties this name to one of the VM's NICs`]);
     expect(nicWarnings({ ...report, skipped: [], notApplied: 'no Linux root found' })).toEqual(['NIC renaming not applied: no Linux root found']);
     expect(nicWarnings({ ...report, skipped: [] })).toEqual([]);
+    expect(nicWarnings({ ...report, skipped: [], addressWarnings: ['NIC 00:50:56:b1:00:01 (eth0): the source reports 10.0.0.9 …'] })).toEqual([
+      'NIC 00:50:56:b1:00:01 (eth0): the source reports 10.0.0.9 …',
+    ]);
   });
 });
 

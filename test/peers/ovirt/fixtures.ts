@@ -113,6 +113,8 @@ interface NicSpec {
   plugged?: boolean;
   linked?: boolean;
   profile?: string | null;
+  /** What the guest agent reports on this NIC (the engine's reported devices). */
+  reportedIps?: string[];
 }
 
 let macCounter = 0;
@@ -221,14 +223,35 @@ export function buildVm(spec: VmSpec, inv: FakeInventory): FakeVm {
   const nics: Entity[] = (spec.nics ?? [{}]).map((n, i) => {
     macCounter++;
     const profile = n.profile === undefined ? IDS.profileVm : n.profile;
+    const id = uid(`nic:${spec.name}:${spec.cluster ?? 'Default'}:${i}`);
+    const mac = n.mac ?? `56:6f:1a:00:${(macCounter >> 8).toString(16).padStart(2, '0')}:${(macCounter & 0xff).toString(16).padStart(2, '0')}`;
+    // The engine puts the guest agent's view of a NIC inline (BackendNicHelper.addReportedDevices), matched by MAC.
+    const reported = n.reportedIps
+      ? {
+          reported_devices: {
+            reported_device: [
+              {
+                id: uid(`reported:${id}`),
+                description: 'guest reported data',
+                ips: { ip: n.reportedIps.map((address) => ({ address, version: address.includes(':') ? 'v6' : 'v4' })) },
+                mac: { address: mac },
+                name: `eth${i}`,
+                type: 'network',
+                vm: { id: vmId },
+              },
+            ],
+          },
+        }
+      : {};
     return {
-      id: uid(`nic:${spec.name}:${spec.cluster ?? 'Default'}:${i}`),
+      id,
       name: n.name ?? `nic${i + 1}`,
       interface: n.interface ?? 'virtio',
       linked: n.linked ?? true,
       plugged: n.plugged ?? true,
-      mac: { address: n.mac ?? `56:6f:1a:00:${(macCounter >> 8).toString(16).padStart(2, '0')}:${(macCounter & 0xff).toString(16).padStart(2, '0')}` },
+      mac: { address: mac },
       ...(profile ? { vnic_profile: { id: profile } } : {}),
+      ...reported,
       vm: { id: vmId },
     };
   });
@@ -442,7 +465,7 @@ export function defaultInventory(options: { extraCleanVms?: number } = {}): Fake
       guest: { distribution: 'CentOS Stream', version: '9' },
       snapshots: [{ description: 'nightly' }],
       watchdogs: [{ model: 'i6300esb', action: 'reset' }],
-      nics: [{ profile: IDS.profileFiltered }],
+      nics: [{ profile: IDS.profileFiltered, reportedIps: ['10.35.1.17', 'fe80::546f:1aff:fe00:1'] }],
       disks: [{ logicalName: '/dev/sda', passDiscard: true, backup: 'incremental', format: 'cow' }],
     },
     // The same name in two clusters: a name alone is ambiguous, name + cluster is not.
