@@ -114,7 +114,12 @@ export async function readCaBundle(path: string): Promise<string> {
     throw new ConfigError('CONFIG_NOT_FOUND', `cannot read CA file ${path}`, { hint: 'check the caFile path', cause });
   }
   if (text.trimStart().startsWith('-----BEGIN CERTIFICATE-----')) return text;
-  const doc = parseYaml(text) as { kind?: string; data?: Record<string, string> } | null;
+  let doc: { kind?: string; data?: Record<string, string> } | null = null;
+  try {
+    doc = parseYaml(text, { prettyErrors: false }) as { kind?: string; data?: Record<string, string> } | null;
+  } catch {
+    // neither PEM nor YAML: refused below
+  }
   const pem = doc?.data?.['ca.pem'];
   if (doc?.kind === 'ConfigMap' && pem?.includes('-----BEGIN CERTIFICATE-----')) return pem;
   throw new ConfigError('CONFIG_INVALID', `${path}: neither a PEM certificate bundle nor a ConfigMap with data "ca.pem"`, {

@@ -84,6 +84,23 @@ function parseErrors(file: string, doc: Document, lines: LineCounter, what: stri
   });
 }
 
+/**
+ * The document's value. The yaml library refuses aliases that would expand
+ * into a resource-exhaustion bomb (and a few other shapes) only here, with
+ * a plain exception: that is the user's file, not our bug.
+ */
+function documentValue(file: string, doc: Document, what: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 1000 });
+  } catch (cause) {
+    throw new ConfigError('CONFIG_INVALID', `${file}: invalid YAML: ${(cause as Error).message}`, {
+      hint: `${what} must be plain YAML: expand its aliases (&anchor / *alias) or remove the ones that nest`,
+      cause,
+      details: { file },
+    });
+  }
+}
+
 /** Parses one YAML document and validates it; every error names file:line:column and the field. */
 export async function loadYamlFile<S extends z.ZodType>(file: string, schema: S, what: string): Promise<z.output<S>> {
   return parseYamlText(await readText(file, what), file, schema, what);
@@ -93,7 +110,7 @@ export function parseYamlText<S extends z.ZodType>(text: string, file: string, s
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   parseErrors(file, doc, lines, what);
-  const result = schema.safeParse(doc.toJS());
+  const result = schema.safeParse(documentValue(file, doc, what));
   if (!result.success) throw firstIssueError(file, doc, lines, result.error.issues, what);
   return result.data;
 }
@@ -106,6 +123,6 @@ export async function loadYamlDocuments(file: string, what: string): Promise<{ v
   if (!Array.isArray(docs)) return [];
   return docs.map((doc) => {
     parseErrors(file, doc, lines, what);
-    return { value: doc.toJS(), fail: (issues) => firstIssueError(file, doc, lines, issues, what) };
+    return { value: documentValue(file, doc, what), fail: (issues) => firstIssueError(file, doc, lines, issues, what) };
   });
 }

@@ -191,7 +191,13 @@ export function osMapFromConfigMap(cm: Located<ConfigMap>): { guestos2common?: R
   const table = (key: 'guestos2common' | 'osinfo2common'): Record<string, string> | undefined => {
     const text = cm.value.data[key];
     if (text === undefined) return undefined;
-    const parsed = z.record(z.string(), z.string()).safeParse(parseYaml(text));
+    let value: unknown;
+    try {
+      value = parseYaml(text, { prettyErrors: false });
+    } catch {
+      value = undefined;
+    }
+    const parsed = z.record(z.string(), z.string()).safeParse(value);
     if (!parsed.success) {
       throw new ConfigError('CONFIG_INVALID', `${cm.file}: ConfigMap ${cm.value.metadata.name}: data.${key} must map names to names ("<source os>": "<template os>")`, {
         hint: 'write it as in the seed: \'"other_linux": "fedora31"\'',
