@@ -8,7 +8,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Nic } from '../model.js';
-import { ifcfgDevice, interfaceBase, kindOf, normalizeMac, shellVars, type GuestFile, type NicAssignment } from './nics.js';
+import { ifcfgDevice, interfaceBase, normalizeMac, readConfig, shellVars, type GuestFile, type NicAssignment } from './nics.js';
 
 /** What one file configures for one interface: its static addresses and whether it asks DHCP. */
 export interface Addressing {
@@ -128,20 +128,7 @@ function ifupdownAddressing(file: GuestFile): Addressing[] {
 
 /** What every file configures, interface by interface. */
 export function configuredAddressing(files: GuestFile[]): Addressing[] {
-  return files.flatMap((file) => {
-    switch (kindOf(file)) {
-      case 'ifcfg':
-        return ifcfgAddressing(file);
-      case 'keyfile':
-        return keyfileAddressing(file);
-      case 'netplan':
-        return netplanAddressing(file);
-      case 'ifupdown':
-        return ifupdownAddressing(file);
-      default:
-        return [];
-    }
-  });
+  return files.flatMap((file) => readConfig(file, { ifcfg: ifcfgAddressing, keyfile: keyfileAddressing, netplan: netplanAddressing, ifupdown: ifupdownAddressing }, []));
 }
 
 const list = (items: string[]): string => items.join(', ');

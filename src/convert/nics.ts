@@ -194,7 +194,7 @@ function iniValue(content: string, section: string, key: string): string | undef
   return undefined;
 }
 
-export type FileKind = 'ifcfg' | 'route' | 'keyfile' | 'netplan' | 'ifupdown' | 'udev' | 'other';
+type FileKind = 'ifcfg' | 'route' | 'keyfile' | 'netplan' | 'ifupdown' | 'udev' | 'other';
 
 /** Backup copies initscripts skip (ifcfg-eth0.bak, …): not configuration. */
 const INITSCRIPTS_IGNORED = /(~|\.bak|\.old|\.orig|\.rpmnew|\.rpmorig|\.rpmsave|\.swp)$/;
@@ -203,7 +203,7 @@ const IFCFG_FILE = /^\/etc\/sysconfig\/network(-scripts)?\/ifcfg-[^/]+$/;
 const BARE_IFCFG_FILE = /^\/etc\/sysconfig\/network-scripts\/(vmnic\d|eth\d|en[ops]\d)[^/]*$/;
 const ROUTE_FILE = /^(\/etc\/sysconfig\/network-scripts\/(?:route6?|rule6?)-|\/etc\/sysconfig\/network\/ifroute-)([^/]+)$/;
 
-export function kindOf(file: GuestFile): FileKind {
+function kindOf(file: GuestFile): FileKind {
   const { path } = file;
   if (path === UDEV_RULES_PATH) return 'udev';
   if (path.startsWith('/etc/sysconfig/') && INITSCRIPTS_IGNORED.test(path)) return 'other';
@@ -353,20 +353,15 @@ function ifupdownFacts(file: GuestFile): FileFacts {
   return { configured, virtual };
 }
 
-function fileFacts(file: GuestFile): FileFacts {
-  switch (kindOf(file)) {
-    case 'ifcfg':
-      return ifcfgFacts(file);
-    case 'keyfile':
-      return keyfileFacts(file);
-    case 'netplan':
-      return netplanFacts(file);
-    case 'ifupdown':
-      return ifupdownFacts(file);
-    default:
-      return NO_FACTS;
-  }
+/** The configuration formats, each read by its own reader; `none` for every other file. */
+export type ConfigReaders<T> = Record<'ifcfg' | 'keyfile' | 'netplan' | 'ifupdown', (file: GuestFile) => T>;
+
+export function readConfig<T>(file: GuestFile, readers: ConfigReaders<T>, none: T): T {
+  const kind = kindOf(file);
+  return kind in readers ? readers[kind as keyof ConfigReaders<T>](file) : none;
 }
+
+const fileFacts = (file: GuestFile): FileFacts => readConfig(file, { ifcfg: ifcfgFacts, keyfile: keyfileFacts, netplan: netplanFacts, ifupdown: ifupdownFacts }, NO_FACTS);
 
 /** Every physical interface name the files configure, in file order. */
 function configuredNames(files: GuestFile[]): ConfiguredName[] {
