@@ -8,6 +8,15 @@ export type ConditionType = 'Valid' | 'MappingRulesVerified' | 'Processing' | 'S
 
 export type ProcessingReason = 'Pending' | 'CreatingTargetVM' | 'CopyingDisks' | 'ConvertingGuest' | 'ProcessingCompleted' | 'ProcessingFailed';
 export type SucceededReason = 'ValidationFailed' | 'DataVolumeCreationFailed' | 'GuestConversionFailed' | 'VMNotFound' | 'VMCreationFailed' | 'VirtualMachineReady';
+export type ValidReason =
+  | 'ValidationCompleted'
+  | 'ValidationReportedWarnings'
+  | 'SecretNotFound'
+  | 'ResourceMappingNotFound'
+  | 'UnreachableProvider'
+  | 'SourceVMNotFound'
+  | 'InvalidTargetVMName'
+  | 'IncompleteMappingRules';
 
 export interface Condition {
   type: ConditionType;
@@ -88,6 +97,46 @@ export function succeededCondition(outcome: { ok: true } | { ok: false; reason: 
   };
 }
 
+/** Errors that make the import invalid before anything is copied, as VMIO's `Valid` reasons. */
+const INVALID_BECAUSE: Record<string, ValidReason> = {
+  SECRET_UNREADABLE: 'SecretNotFound',
+  SECRET_NOT_FOUND: 'SecretNotFound',
+  MAPPING_NOT_FOUND: 'ResourceMappingNotFound',
+  SOURCE_UNREACHABLE: 'UnreachableProvider',
+  SOURCE_TLS_UNTRUSTED: 'UnreachableProvider',
+  SOURCE_AUTH_FAILED: 'UnreachableProvider',
+  SOURCE_NO_CREDENTIALS: 'UnreachableProvider',
+  VM_NOT_FOUND: 'SourceVMNotFound',
+  VM_AMBIGUOUS: 'SourceVMNotFound',
+  TARGET_NAME_INVALID: 'InvalidTargetVMName',
+};
+
+/** The step a failure belongs to, by the error code's prefix, as VMIO's `Succeeded` reason. */
+function failedStep(code: string): SucceededReason {
+  if (code.startsWith('CONVERSION_') || code.startsWith('NIC_') || code === 'BOOT_CHECK_FAILED') return 'GuestConversionFailed';
+  if (code.startsWith('MANIFEST_')) return 'VMCreationFailed';
+  if (code.startsWith('CONFIG_') || code === 'VM_BLOCKED') return 'ValidationFailed';
+  return 'DataVolumeCreationFailed';
+}
+
+/**
+ * A failed import as VMIO writes it: an invalid import (a missing secret or
+ * mapping, an unreachable provider, an unknown VM, a bad target name) is
+ * `Valid` False with its reason and `Succeeded` False `ValidationFailed`; a
+ * failure later is `Succeeded` False with the step that failed.
+ */
+export function failureConditions(code: string, message: string, now = new Date()): Condition[] {
+  const at = now.toISOString();
+  const invalid = INVALID_BECAUSE[code];
+  if (invalid) {
+    return [
+      { type: 'Valid', status: 'False', reason: invalid, message, lastTransitionTime: at },
+      { type: 'Succeeded', status: 'False', reason: 'ValidationFailed', message, lastTransitionTime: at },
+    ];
+  }
+  return [{ type: 'Succeeded', status: 'False', reason: failedStep(code), message, lastTransitionTime: at }];
+}
+
 /** What the pipeline says it is doing, in its own words; `vmioPhase` names it for VMIO readers. */
 export type PipelinePhase = 'validating' | 'copying' | 'converting' | 'verifying-boot' | 'writing-manifests' | 'done';
 
@@ -121,7 +170,7 @@ export function vmioProgress(phase: PipelinePhase, fraction: number): { phase: P
 export interface ValidationCondition {
   type: 'Valid' | 'MappingRulesVerified';
   status: 'True' | 'False';
-  reason: string;
+  reason: ValidReason | 'MappingRulesVerificationFailed' | 'MappingRulesVerificationReportedWarnings' | 'MappingRulesVerificationCompleted';
   message: string;
 }
 
@@ -137,10 +186,13 @@ export function importConditions(result: VmCheckResult): ValidationCondition[] {
   const mapping = result.concerns.filter(isMappingConcern);
   const rules = result.concerns.filter((c) => !isMappingConcern(c));
   const blockingMapping = mapping.filter((c) => c.category === 'Critical');
+  const mappingWarnings = mapping.filter((c) => c.category === 'Warning');
   const valid: ValidationCondition =
     blockingMapping.length > 0
       ? { type: 'Valid', status: 'False', reason: 'IncompleteMappingRules', message: join(blockingMapping) }
-      : { type: 'Valid', status: 'True', reason: 'ValidationCompleted', message: 'Validation completed successfully' };
+      : mappingWarnings.length > 0
+        ? { type: 'Valid', status: 'True', reason: 'ValidationReportedWarnings', message: join(mappingWarnings) }
+        : { type: 'Valid', status: 'True', reason: 'ValidationCompleted', message: 'Validation completed successfully' };
   const blocking = rules.filter((c) => c.category === 'Critical');
   const warnings = rules.filter((c) => c.category === 'Warning');
   const verified: ValidationCondition =

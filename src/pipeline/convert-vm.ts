@@ -12,7 +12,7 @@ import type { CopyOptions, CopyResult } from '../copy/engine.js';
 import type { CopyProgress } from '../copy/progress.js';
 import { InterruptedError, V2vError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { diskClaimName } from '../manifests/name.js';
+import { diskClaimName, requireKubeName } from '../manifests/name.js';
 import { buildVirtualMachine, diskClaims } from '../manifests/virtual-machine.js';
 import type { SourceVm } from '../model.js';
 import type { PipelinePhase } from '../vmio.js';
@@ -57,6 +57,9 @@ export interface ConvertVmResult {
   bootCheck?: BootCheckResult;
   manifests: string[];
   virtualMachine: unknown;
+  /** The VirtualMachine's name, and the claims it boots in disk order (VMIO's status.targetVmName and status.dataVolumes). */
+  targetVmName: string;
+  claims: string[];
   warnings: string[];
 }
 
@@ -80,6 +83,7 @@ export async function readComplete(dir: string, vm: SourceVm): Promise<ConvertVm
 
 export async function runConversion(job: ConversionJob, deps: PipelineDeps, reporter: ConversionReporter = {}): Promise<ConversionOutcome> {
   reporter.phase?.('validating', 0, 'reading the source and checking the VM');
+  if (job.manifest.name !== undefined) requireKubeName(job.manifest.name);
   const prepared = await prepareVm(job, deps.sources);
   reporter.checked?.(prepared);
   if (!prepared.check.valid) return { status: 'blocked', prepared };
@@ -196,6 +200,8 @@ async function convertVm(job: ConversionJob, prepared: PreparedVm, deps: Pipelin
     ...(bootCheck ? { bootCheck } : {}),
     manifests: files,
     virtualMachine: built.virtualMachine,
+    targetVmName: built.name,
+    claims: claimNames,
     warnings: [...built.warnings, ...(conversion?.warnings ?? []), ...(conversion ? nicWarnings(conversion.nics) : [])],
   };
   // Written last and atomically: its presence is what "complete" means.

@@ -1,3 +1,4 @@
+import { ConfigError, isV2vError } from '../errors.js';
 import type { SourceConfig } from '../config/sources.js';
 import { DEFAULT_OS_MAP, overrideOsMap, type OsMap } from '../mapping/os-map.js';
 import type { Mappings } from '../mapping/resource-mapping.js';
@@ -36,7 +37,13 @@ export interface ConversionJob {
 
 /** A ResourceMapping file, for a source of this type. */
 export async function readMappingFile(path: string, type: SourceType): Promise<Mappings> {
-  return mappingsFromObjects(await loadSeedObjects([path]), type, path);
+  const objects = await loadSeedObjects([path]).catch((e: unknown) => {
+    if (isV2vError(e) && e.code === 'CONFIG_NOT_FOUND') {
+      throw new ConfigError('MAPPING_NOT_FOUND', `the ResourceMapping file ${path} cannot be read`, { hint: 'check the mapping path (a mounted ConfigMap in a pod)', cause: e });
+    }
+    throw e;
+  });
+  return mappingsFromObjects(objects, type, path);
 }
 
 /** The OS map: the defaults, overridden key by key by the ConfigMaps in `path` (the seed's format). */

@@ -6,7 +6,7 @@ import { ExitCode } from '../model.js';
 import { runConversion, type PipelineDeps } from '../pipeline/convert-vm.js';
 import type { ConversionJob } from '../pipeline/job.js';
 import type { PodPaths } from '../pipeline/job-file.js';
-import { importConditions, processingCondition, succeededCondition, vmioProgress, importProgress, type Condition, type Phase } from '../vmio.js';
+import { failureConditions, importConditions, processingCondition, succeededCondition, vmioProgress, importProgress, type Condition, type Phase } from '../vmio.js';
 import { WorkerMetrics } from './metrics.js';
 import { startWorkerServers, type WorkerResults } from './server.js';
 
@@ -90,6 +90,8 @@ export async function runPod(o: PodOptions): Promise<number> {
     } else {
       const { result } = outcome;
       results.vm = result.virtualMachine;
+      results.status.targetVmName = result.targetVmName;
+      results.status.dataVolumes = result.claims.map((name) => ({ name }));
       results.inspection = result.conversion ? { os: result.conversion.os, nics: result.conversion.nics } : undefined;
       results.warnings.push(...result.warnings);
       const noted = result.warnings.length ? `; ${result.warnings.length} warning(s): ${result.warnings.join('; ')}` : '';
@@ -97,8 +99,6 @@ export async function runPod(o: PodOptions): Promise<number> {
       setPhase('Succeeded', `${vm.name} converted`);
       summary = `succeeded ${vm.name}: ${result.disks.length} disk(s), ${result.disks.reduce((n, d) => n + d.bytesCopied, 0)} bytes copied`;
       code = ExitCode.ok;
-      await writeTermination(o.paths.terminationLog, summary);
-      await lingerUntil(signal, o.lingerMs ?? 0);
     }
   } catch (e) {
     const err = e instanceof V2vError ? e : undefined;
@@ -106,16 +106,22 @@ export async function runPod(o: PodOptions): Promise<number> {
     const errorCode = interrupted ? 'INTERRUPTED' : (err?.code ?? 'INTERNAL');
     metrics.error(errorCode);
     results.status.error = { code: errorCode, message: describe(e), ...(err?.hint ? { hint: err.hint } : {}) };
-    const reason = err?.code.startsWith('CONVERSION_') ? 'GuestConversionFailed' : err?.code === 'VM_NOT_FOUND' ? 'VMNotFound' : 'DataVolumeCreationFailed';
-    if (!interrupted) results.status.conditions.push(succeededCondition({ ok: false, reason }, describe(e)));
+    if (!interrupted) {
+      const failed = failureConditions(errorCode, describe(e));
+      results.status.conditions = [...results.status.conditions.filter((c) => !failed.some((f) => f.type === c.type)), ...failed];
+    }
     setPhase(interrupted ? 'Interrupted' : 'Failed', describe(e), 0);
     summary = `${interrupted ? 'interrupted' : 'failed'} ${vmRef}: ${errorCode}: ${results.status.error.message}`;
     code = interrupted ? ExitCode.interrupted : (err?.exitCode ?? ExitCode.failure);
     o.log.error({ code: errorCode, ...(err?.hint ? { hint: err.hint } : {}) }, summary);
+  }
+  try {
+    await writeTermination(o.paths.terminationLog, summary);
+    // A controller collects the outcome, success or failure, before the pod goes away.
+    if (code !== ExitCode.interrupted) await lingerUntil(signal, o.lingerMs ?? 0);
   } finally {
     await servers.close();
   }
-  await writeTermination(o.paths.terminationLog, summary);
   return code;
 }
 

@@ -11,6 +11,9 @@ export interface WorkerResults {
     conditions: Condition[];
     disks: { index: number; bytesDone: number; bytesTotal: number }[];
     error?: { code: string; message: string; hint?: string };
+    /** VMIO's status.targetVmName and status.dataVolumes: the VirtualMachine and the claims it boots. */
+    targetVmName?: string;
+    dataVolumes?: { name: string }[];
   };
   vm?: unknown;
   inspection?: unknown;

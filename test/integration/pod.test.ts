@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -161,8 +161,54 @@ describe('v2v pod: the conversion pod against vcsim + fake VDDK + the Debian gue
     expect(status).toMatchObject({ phase: 'Succeeded', progress: 100 });
     expect(status.conditions.find((c) => c.type === 'Succeeded')).toMatchObject({ status: 'True', reason: 'VirtualMachineReady' });
     expect(status.conditions.find((c) => c.type === 'Valid')).toMatchObject({ status: 'True' });
+    expect(status).toMatchObject({ targetVmName: 'dc0-c0-rp0-vm0', dataVolumes: [{ name: 'dc0-c0-rp0-vm0-disk0' }] });
     expect(readFileSync(podPathsUnder(root).terminationLog, 'utf8')).toMatch(/^succeeded DC0_C0_RP0_VM0: 1 disk\(s\)/);
     pod.child.kill('SIGTERM');
     expect(await pod.exit).toBe(0);
   }, 1_500_000);
+
+  // vm-import-operator's Valid reasons, each for the bad input that earns it; the pod lingers so a controller can read them.
+  it.each<[string, (root: string) => Promise<void>, string, string]>([
+    ['a missing secret key', async (root) => rm(join(podPathsUnder(root).secretDir, 'secretKey')), 'SecretNotFound', 'SECRET_UNREADABLE'],
+    [
+      'a mapping that is not there',
+      async (root) => editJob(root, (job) => job.replace(/^mapping: .*$/m, `mapping: ${join(root, 'etc/v2v/no-such-mapping.yaml')}`)),
+      'ResourceMappingNotFound',
+      'MAPPING_NOT_FOUND',
+    ],
+    [
+      'a provider nothing answers for',
+      async (root) => editJob(root, (job) => job.replace(/^ {2}url: .*$/m, '  url: https://127.0.0.1:1/sdk')),
+      'UnreachableProvider',
+      'SOURCE_UNREACHABLE',
+    ],
+    ['a VM the source does not have', async (root) => editJob(root, (job) => job.replace(/^vm: .*$/m, 'vm: no-such-vm')), 'SourceVMNotFound', 'VM_NOT_FOUND'],
+    ['a target name that is not an RFC 1123 label', async (root) => editJob(root, (job) => `${job}targetName: Web_01\n`), 'InvalidTargetVMName', 'TARGET_NAME_INVALID'],
+  ])(
+    '%s: /status says Valid False with its reason, Succeeded False ValidationFailed',
+    async (what, spoil, reason, code) => {
+      const root = await podRoot(`invalid-${reason}`);
+      await spoil(root);
+      const pod = startPod(root, env, ['--linger', '120']);
+      const { results } = await pod.ports;
+      let status = { phase: '', conditions: [] as { type: string; status: string; reason: string }[], error: { code: '' } };
+      for (let i = 0; i < 600 && status.phase !== 'Failed'; i++) {
+        status = JSON.parse((await get(results, '/status')).text) as typeof status;
+        if (status.phase !== 'Failed') await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status.phase, `${what}\n${pod.stderr().slice(-2000)}`).toBe('Failed');
+      expect(status.error.code).toBe(code);
+      expect(status.conditions.find((c) => c.type === 'Valid')).toMatchObject({ status: 'False', reason });
+      expect(status.conditions.find((c) => c.type === 'Succeeded')).toMatchObject({ status: 'False', reason: 'ValidationFailed' });
+      expect(existsSync(join(podPathsUnder(root).disksDir, '.v2v-complete.json'))).toBe(false);
+      pod.child.kill('SIGTERM');
+      expect(await pod.exit).not.toBe(0);
+    },
+    120_000,
+  );
 });
+
+async function editJob(root: string, edit: (job: string) => string): Promise<void> {
+  const { job } = podPathsUnder(root);
+  await writeFile(job, edit(await readFile(job, 'utf8')));
+}

@@ -26,7 +26,7 @@ export function registerPod(program: Command, ctx: CliContext): void {
     .option('--termination-log <file>', 'where the one-line summary goes', DEFAULT_POD_PATHS.terminationLog)
     .option('--metrics-port <port>', 'Prometheus metrics port', '2112')
     .option('--results-port <port>', 'results API port (/status, /vm, /inspection, /warnings, /healthz)', '8080')
-    .option('--linger <seconds>', 'after success, keep serving results this long or until SIGTERM', '0')
+    .option('--linger <seconds>', 'after success or failure, keep serving results this long or until SIGTERM', '0')
     .action(async (opts: PodArgs) => {
       const paths: PodPaths = { job: opts.job, secretDir: opts.secretDir, disksDir: opts.disksDir, blockPrefix: opts.blockPrefix, terminationLog: opts.terminationLog };
       ctx.exitCode = await withSourcePool(ctx, (sources) =>
