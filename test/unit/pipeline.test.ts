@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nicWarnings } from '../../src/pipeline/convert-vm.js';
-import { vmioProgress, type PipelinePhase } from '../../src/vmio.js';
+import { failureConditions, vmioProgress, type PipelinePhase } from '../../src/vmio.js';
 
 describe('what the NIC step left alone reaches the user', () => {
   it('names each skipped name with its file and reason, and a step not applied', () => {
@@ -32,5 +32,23 @@ describe("the pipeline's neutral phases in vm-import-operator's words", () => {
     ['done', 1, 'Succeeded', 100],
   ])('%s at %d → %s %d', (phase, fraction, named, progress) => {
     expect(vmioProgress(phase, fraction)).toEqual({ phase: named, progress });
+  });
+});
+
+describe("a failure in vm-import-operator's conditions", () => {
+  it.each<[string, string | undefined, string]>([
+    ['SECRET_UNREADABLE', 'SecretNotFound', 'ValidationFailed'],
+    ['MAPPING_NOT_FOUND', 'ResourceMappingNotFound', 'ValidationFailed'],
+    ['SOURCE_TLS_UNTRUSTED', 'UnreachableProvider', 'ValidationFailed'],
+    ['VM_NOT_FOUND', 'SourceVMNotFound', 'ValidationFailed'],
+    ['TARGET_NAME_INVALID', 'InvalidTargetVMName', 'ValidationFailed'],
+    ['CONVERSION_FAILED', undefined, 'GuestConversionFailed'],
+    ['BOOT_CHECK_FAILED', undefined, 'GuestConversionFailed'],
+    ['COPY_STALLED', undefined, 'DataVolumeCreationFailed'],
+    ['TARGET_WRITE_FAILED', undefined, 'DataVolumeCreationFailed'],
+  ])('%s → Valid %s, Succeeded %s', (code, valid, succeeded) => {
+    const conditions = failureConditions(code, 'what happened', new Date(0));
+    expect(conditions.find((c) => c.type === 'Valid')?.reason).toBe(valid);
+    expect(conditions.find((c) => c.type === 'Succeeded')).toMatchObject({ status: 'False', reason: succeeded, message: 'what happened' });
   });
 });
