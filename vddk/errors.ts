@@ -52,7 +52,7 @@ export function fromVixError(e: unknown, step: VddkStep, context: { server: stri
   }
   if (UNREACHABLE.has(e.code)) {
     return new VddkError('SOURCE_UNREACHABLE', `VDDK cannot reach ${context.server}: ${e.message}`, {
-      hint: 'VDDK needs TCP 443 to vCenter/ESXi and 902 to the ESXi host holding the disk (NFC); check routes and firewalls',
+      hint: 'VDDK needs TCP 443 and 902 (NFC) to the ESXi host holding the disk, TCP 443 and 5840 to vCenter; check routes, firewalls and egress NetworkPolicies',
       cause: e,
       details,
     });
