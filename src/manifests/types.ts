@@ -40,21 +40,18 @@ export interface PersistentVolumeClaim {
 }
 
 /** A disk's volume: a PVC v2v fills (by claim name), or a DataVolume CDI fills. */
-export type VmVolume = { name: string; persistentVolumeClaim: { claimName: string } } | { name: string; dataVolume: { name: string } };
+export type VmVolume =
+  { name: string; persistentVolumeClaim: { claimName: string } } | { name: string; dataVolume: { name: string } } | { name: string; cloudInitNoCloud: { userData: string } };
 
-export interface VmDisk {
-  name: string;
-  disk: { bus: 'virtio' | 'sata' | 'scsi' };
-  bootOrder?: number;
-  serial?: string;
-}
+export type VmDisk = { name: string; bootOrder?: number; serial?: string } & ({ disk: { bus: 'virtio' | 'sata' | 'scsi' } } | { cdrom: { bus: 'sata' | 'scsi' } });
 
 export interface VmInterface {
   name: string;
-  model: string;
+  model?: string;
   macAddress?: string;
   masquerade?: Record<string, never>;
   bridge?: Record<string, never>;
+  sriov?: Record<string, never>;
 }
 
 export interface VmNetwork {
@@ -68,14 +65,16 @@ export interface VirtualMachine {
   kind: 'VirtualMachine';
   metadata: ObjectMeta;
   spec: {
-    running: boolean;
+    runStrategy: 'Always' | 'Halted';
+    instancetype?: { kind: 'VirtualMachineClusterInstancetype'; name: string };
+    preference?: { kind: 'VirtualMachineClusterPreference'; name: string };
     dataVolumeTemplates?: DataVolumeTemplate[];
     template: {
       metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
       spec: {
         domain: {
-          cpu: { sockets: number; cores: number; threads: number };
-          memory: { guest: string };
+          cpu?: { sockets: number; cores: number; threads: number };
+          memory?: { guest: string };
           machine: { type: string };
           firmware: { bootloader: { bios: Record<string, never> } | { efi: { secureBoot: boolean } } };
           features?: { smm: { enabled: boolean } };

@@ -1,6 +1,8 @@
 import type { SourceVm } from '../model.js';
 import type { DiskPlan, NicPlan, VmPlan } from '../mapping/resolve.js';
+import { ConfigError } from '../errors.js';
 import { templateLabels } from '../mapping/os-map.js';
+import { FLAVOR_SIZES, quantityBytes, type VmCustomization } from './customization.js';
 import { diskClaimName, toKubeName } from './name.js';
 import type { DataVolume, DataVolumeSource, DataVolumeSpec, DataVolumeTemplate, PersistentVolumeClaim, VirtualMachine, VmDisk, VmInterface, VmNetwork, VmVolume } from './types.js';
 
@@ -28,12 +30,50 @@ export interface VmManifestOptions {
   osinfo?: string;
   /** Extra labels, e.g. the conversion Job that fills the VM's volumes. */
   labels?: Record<string, string>;
+  /** What the user chose in the import wizard's terms (customization.ts). */
+  customize?: VmCustomization;
 }
 
 export interface VmManifests {
   name: string;
   virtualMachine: VirtualMachine;
+  /** The plan with the user's per-disk choices applied: the claims must be made from it. */
+  plan: VmPlan;
   warnings: string[];
+}
+
+/** The plan with the wizard's per-disk choices (size, class, modes) over the mapping's; sizes only grow. */
+export function customizedPlan(plan: VmPlan, customize: VmCustomization | undefined): VmPlan {
+  if (!customize?.disks?.length) return plan;
+  return {
+    ...plan,
+    disks: plan.disks.map((d) => {
+      const c = customize.disks!.find((x) => x.index === d.index);
+      if (!c) return d;
+      const requestBytes = c.size === undefined ? d.requestBytes : quantityBytes(c.size);
+      if (requestBytes < d.disk.capacityBytes) {
+        throw new ConfigError('CONFIG_INVALID', `disk ${d.index}: size ${c.size} is smaller than the source disk (${d.disk.capacityBytes} bytes)`, {
+          hint: 'a disk can only grow: give at least the source size, or leave size out',
+        });
+      }
+      return {
+        ...d,
+        requestBytes,
+        ...(c.storageClass ? { storageClass: c.storageClass } : {}),
+        ...(c.volumeMode ? { volumeMode: c.volumeMode } : {}),
+        ...(c.accessMode ? { accessMode: c.accessMode } : {}),
+      };
+    }),
+  };
+}
+
+/** First-boot configuration as cloud-init user data. */
+function cloudInitUserData(c: NonNullable<VmCustomization['cloudInit']>): string {
+  const lines = ['#cloud-config'];
+  if (c.hostname) lines.push(`hostname: ${JSON.stringify(c.hostname)}`);
+  if (c.sshAuthorizedKeys?.length) lines.push('ssh_authorized_keys:', ...c.sshAuthorizedKeys.map((k) => `  - ${JSON.stringify(k)}`));
+  if (c.script) lines.push('runcmd:', `  - [ "/bin/sh", "-c", ${JSON.stringify(c.script)} ]`);
+  return `${lines.join('\n')}\n`;
 }
 
 function dataVolumeSource(vm: SourceVm, d: DiskPlan, copy: Exclude<CopyMode, { kind: 'v2v' }>): DataVolumeSource {
@@ -85,15 +125,19 @@ function claimSpec(d: DiskPlan): DataVolumeSpec['pvc'] {
  * pod (masquerade) or multus (bridge) networks, and the OS template labels.
  * Pure: the same input gives the same object.
  */
-export function buildVirtualMachine(vm: SourceVm, plan: VmPlan, options: VmManifestOptions = {}): VmManifests {
+export function buildVirtualMachine(vm: SourceVm, sourcePlan: VmPlan, options: VmManifestOptions = {}): VmManifests {
   const warnings: string[] = [];
+  const c = options.customize ?? {};
+  const plan = customizedPlan(sourcePlan, c);
   const kubeName = toKubeName(options.name ?? vm.name);
   if (kubeName.warning) warnings.push(kubeName.warning);
   const name = kubeName.name;
   const copy = options.copy ?? { kind: 'v2v' };
-  const bus = options.compatibility ? 'sata' : 'virtio';
-  const nicModel = options.compatibility ? 'e1000e' : 'virtio';
+  const defaultBus = options.compatibility ? 'sata' : 'virtio';
+  const defaultNicModel = options.compatibility ? 'e1000e' : 'virtio';
+  const cdromBoot = c.cdroms?.some((cd) => cd.bootSource) ?? false;
   const boot = bootIndex(plan);
+  const diskName = (index: number): string => c.disks?.find((x) => x.index === index)?.name ?? `disk-${index}`;
 
   const cdi = copy.kind === 'v2v' ? undefined : copy;
   const dataVolumeTemplates: DataVolumeTemplate[] | undefined = cdi
@@ -105,16 +149,28 @@ export function buildVirtualMachine(vm: SourceVm, plan: VmPlan, options: VmManif
       }))
     : undefined;
   const disks: VmDisk[] = plan.disks.map((d) => ({
-    name: `disk-${d.index}`,
-    disk: { bus },
-    ...(d.index === boot ? { bootOrder: 1 } : {}),
+    name: diskName(d.index),
+    disk: { bus: c.disks?.find((x) => x.index === d.index)?.bus ?? defaultBus },
+    ...(d.index === boot ? { bootOrder: cdromBoot ? 2 : 1 } : {}),
     ...(vm.source.type === 'ovirt' ? { serial: d.disk.key } : {}),
   }));
   const volumes: VmVolume[] = plan.disks.map((d) =>
     cdi
-      ? { name: `disk-${d.index}`, dataVolume: { name: `${name}-disk-${d.index}` } }
-      : { name: `disk-${d.index}`, persistentVolumeClaim: { claimName: options.claimNames?.[d.index] ?? diskClaimName(name, d.index) } },
+      ? { name: diskName(d.index), dataVolume: { name: `${name}-disk-${d.index}` } }
+      : { name: diskName(d.index), persistentVolumeClaim: { claimName: options.claimNames?.[d.index] ?? diskClaimName(name, d.index) } },
   );
+  let bootCdrom = cdromBoot;
+  for (const [i, cd] of (c.cdroms ?? []).entries()) {
+    const cdName = cd.name ?? `cdrom-${i}`;
+    // One boot source: the first CD-ROM marked as one.
+    disks.push({ name: cdName, cdrom: { bus: 'sata' }, ...(cd.bootSource && bootCdrom ? { bootOrder: 1 } : {}) });
+    if (cd.bootSource) bootCdrom = false;
+    volumes.push({ name: cdName, persistentVolumeClaim: { claimName: cd.claimName } });
+  }
+  if (c.cloudInit) {
+    disks.push({ name: 'cloudinitdisk', disk: { bus: 'virtio' } });
+    volumes.push({ name: 'cloudinitdisk', cloudInitNoCloud: { userData: cloudInitUserData(c.cloudInit) } });
+  }
 
   // Without any network mapping the first NIC goes to the pod network, as a plain import would do.
   const anyMapped = plan.nics.some((n) => n.mapping);
@@ -125,18 +181,41 @@ export function buildVirtualMachine(vm: SourceVm, plan: VmPlan, options: VmManif
   const interfaces: VmInterface[] = [];
   const networks: VmNetwork[] = [];
   for (const n of nics) {
-    const netName = `net-${n.index}`;
+    const own = c.nics?.find((x) => x.index === n.index);
+    const netName = own?.name ?? `net-${n.index}`;
     const net = network(n, netName);
     if (!net) {
       warnings.push(`interface ${n.nic.name ?? n.nic.mac} on '${n.sourceLabel}' has no network mapping and is left out`);
       continue;
     }
+    const binding = own?.type ?? (net.pod ? 'masquerade' : 'bridge');
+    if (binding === 'masquerade' && !net.pod) throw nicTypeError(n.index, 'masquerade', 'works only on the pod network');
+    if (binding === 'sriov' && net.pod) throw nicTypeError(n.index, 'sriov', 'needs a Multus network of an SR-IOV network attachment');
     networks.push(net);
-    interfaces.push({ name: netName, model: nicModel, ...(n.nic.mac ? { macAddress: n.nic.mac } : {}), ...(net.pod ? { masquerade: {} } : { bridge: {} }) });
+    const mac = own?.macAddress?.toLowerCase() ?? n.nic.mac;
+    interfaces.push({
+      name: netName,
+      // An SR-IOV VF is the guest's device: there is no emulated model to choose.
+      ...(binding === 'sriov' ? {} : { model: own?.model ?? defaultNicModel }),
+      ...(mac ? { macAddress: mac } : {}),
+      [binding]: {},
+    });
   }
 
   const efi = vm.firmware === 'efi';
-  const labels = options.osinfo ? templateLabels(options.osinfo) : {};
+  const osinfo = c.os ?? options.osinfo;
+  const flavor = c.flavor ?? 'medium';
+  const labels = osinfo ? templateLabels(osinfo, { flavor, workload: c.workload ?? 'server' }) : {};
+  const sized = c.flavor && c.flavor !== 'custom' ? FLAVOR_SIZES[c.flavor] : undefined;
+  // oVirt reports threads per core; vSphere exposes none to the guest.
+  const sourceThreads = vm.source.type === 'ovirt' ? (vm.source.threadsPerCore ?? 1) : 1;
+  const cpu = {
+    sockets: c.cpu?.sockets ?? (sized ? 1 : vm.cpu.sockets),
+    cores: c.cpu?.cores ?? sized?.cores ?? vm.cpu.coresPerSocket,
+    threads: c.cpu?.threads ?? (sized ? 1 : sourceThreads),
+  };
+  const memory = c.memory ?? `${sized?.memoryMiB ?? vm.memoryMiB}Mi`;
+  if (c.instancetype && (c.cpu || c.memory || sized)) warnings.push(`instancetype ${c.instancetype} sizes the VM: the flavor, cpu and memory choices are not used`);
   const virtualMachine: VirtualMachine = {
     apiVersion: 'kubevirt.io/v1',
     kind: 'VirtualMachine',
@@ -144,17 +223,22 @@ export function buildVirtualMachine(vm: SourceVm, plan: VmPlan, options: VmManif
       name,
       ...(options.namespace ? { namespace: options.namespace } : {}),
       labels: { 'app.kubernetes.io/managed-by': 'v2v', ...labels, ...options.labels },
-      annotations: { 'v2v.kubevirt.io/source-vm-id': vm.id, 'v2v.kubevirt.io/source-vm-name': vm.name },
+      annotations: {
+        'v2v.kubevirt.io/source-vm-id': vm.id,
+        'v2v.kubevirt.io/source-vm-name': vm.name,
+        ...(c.description !== undefined ? { description: c.description } : {}),
+      },
     },
     spec: {
-      running: options.startVm ?? false,
+      runStrategy: options.startVm ? 'Always' : 'Halted',
+      ...(c.instancetype ? { instancetype: { kind: 'VirtualMachineClusterInstancetype', name: c.instancetype } } : {}),
+      ...(c.preference ? { preference: { kind: 'VirtualMachineClusterPreference', name: c.preference } } : {}),
       ...(dataVolumeTemplates ? { dataVolumeTemplates } : {}),
       template: {
-        metadata: { labels: { 'kubevirt.io/domain': name, 'vm.kubevirt.io/name': name }, ...(options.osinfo ? { annotations: { 'vm.kubevirt.io/os': options.osinfo } } : {}) },
+        metadata: { labels: { 'kubevirt.io/domain': name, 'vm.kubevirt.io/name': name }, ...(osinfo ? { annotations: { 'vm.kubevirt.io/os': osinfo } } : {}) },
         spec: {
           domain: {
-            cpu: { sockets: vm.cpu.sockets, cores: vm.cpu.coresPerSocket, threads: 1 },
-            memory: { guest: `${vm.memoryMiB}Mi` },
+            ...(c.instancetype ? {} : { cpu, memory: { guest: memory } }),
             machine: { type: 'q35' },
             firmware: { bootloader: efi ? { efi: { secureBoot: vm.secureBoot } } : { bios: {} } },
             ...(efi && vm.secureBoot ? { features: { smm: { enabled: true } } } : {}),
@@ -166,7 +250,11 @@ export function buildVirtualMachine(vm: SourceVm, plan: VmPlan, options: VmManif
       },
     },
   };
-  return { name, virtualMachine, warnings };
+  return { name, virtualMachine, plan, warnings };
+}
+
+function nicTypeError(index: number, type: string, why: string): ConfigError {
+  return new ConfigError('CONFIG_INVALID', `NIC ${index}: type ${type} ${why}`, { hint: 'choose masquerade for the pod network, bridge or sriov for a Multus network' });
 }
 
 /** A DataVolume template as a standalone object. */

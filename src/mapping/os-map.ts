@@ -111,10 +111,10 @@ export function resolveOs(vm: SourceVm, map: OsMap = DEFAULT_OS_MAP): OsResoluti
 }
 
 /** The labels by which the seed's common templates are selected. */
-export function templateLabels(osinfo: string): Record<string, string> {
+export function templateLabels(osinfo: string, choice: { flavor?: string; workload?: string } = {}): Record<string, string> {
   return {
     [`os.template.kubevirt.io/${osinfo}`]: 'true',
-    'workload.template.kubevirt.io/server': 'true',
-    'flavor.template.kubevirt.io/medium': 'true',
+    [`workload.template.kubevirt.io/${choice.workload ?? 'server'}`]: 'true',
+    [`flavor.template.kubevirt.io/${choice.flavor ?? 'medium'}`]: 'true',
   };
 }

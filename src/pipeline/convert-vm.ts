@@ -180,7 +180,7 @@ async function convertVm(job: ConversionJob, prepared: PreparedVm, deps: Pipelin
   phase('writing-manifests', 'writing the KubeVirt objects');
   const manifest = { ...job.manifest, ...(prepared.osinfo ? { osinfo: prepared.osinfo } : {}) };
   const built = buildVirtualMachine(vm, plan, manifest);
-  const claimNames = plan.disks.map((d) => job.manifest.claimNames?.[d.index] ?? diskClaimName(built.name, d.index));
+  const claimNames = built.plan.disks.map((d) => job.manifest.claimNames?.[d.index] ?? diskClaimName(built.name, d.index));
   const manifestsDir = join(dir, 'manifests');
   await mkdir(manifestsDir, { recursive: true });
   const files: string[] = [];
@@ -188,7 +188,7 @@ async function convertVm(job: ConversionJob, prepared: PreparedVm, deps: Pipelin
   await writeFile(vmFile, stringify(built.virtualMachine, { lineWidth: 0 }));
   files.push(vmFile);
   // The claims the VM boots: disk<N>/disk.img goes into the PVC of the same index.
-  for (const claim of diskClaims(plan, claimNames, { ...(manifest.namespace ? { namespace: manifest.namespace } : {}) })) {
+  for (const claim of diskClaims(built.plan, claimNames, { ...(manifest.namespace ? { namespace: manifest.namespace } : {}) })) {
     const claimFile = join(manifestsDir, `pvc-${claim.metadata.name}.yaml`);
     await writeFile(claimFile, stringify(claim, { lineWidth: 0 }));
     files.push(claimFile);

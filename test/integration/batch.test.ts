@@ -151,12 +151,12 @@ describe('v2v batch: six vcsim VMs, two blocked, killed with -9 and resumed', ()
       const filled = podVolumes.flatMap((v) => (v.persistentVolumeClaim ? [v.persistentVolumeClaim.claimName] : []));
       const vmSpec = vm as {
         metadata: { labels: Record<string, string> };
-        spec: { running: boolean; template: { spec: { volumes: { persistentVolumeClaim: { claimName: string } }[] } } };
+        spec: { runStrategy: string; template: { spec: { volumes: { persistentVolumeClaim: { claimName: string } }[] } } };
       };
       expect(vmSpec.spec.template.spec.volumes.map((v) => v.persistentVolumeClaim.claimName)).toEqual(filled);
       expect(filled).toEqual([pvc.metadata.name]);
       expect(vmSpec.metadata.labels['v2v.kubevirt.io/job']).toBe((job as { metadata: { name: string } }).metadata.name);
-      expect(vmSpec.spec.running).toBe(false);
+      expect(vmSpec.spec.runStrategy).toBe('Halted');
     }
   });
 });

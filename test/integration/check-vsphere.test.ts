@@ -226,11 +226,11 @@ describe('v2v check and plan against vcsim', () => {
           d.toJS() as {
             kind: string;
             metadata: { name: string; namespace: string };
-            spec: { running: boolean; storageClassName: string; template: { spec: { volumes: { persistentVolumeClaim: { claimName: string } }[] } } };
+            spec: { runStrategy: string; storageClassName: string; template: { spec: { volumes: { persistentVolumeClaim: { claimName: string } }[] } } };
           },
       );
       expect(vm!.metadata).toMatchObject({ name: 'vm-example', namespace: 'default' });
-      expect(vm!.spec.running).toBe(true);
+      expect(vm!.spec.runStrategy).toBe('Always');
       // The VM boots the claim v2v fills, and the claim carries the mapped storage class.
       expect(pvc).toMatchObject({ kind: 'PersistentVolumeClaim', metadata: { name: 'vm-example-disk0', namespace: 'default' }, spec: { storageClassName: 'standard' } });
       expect(vm!.spec.template.spec.volumes[0]!.persistentVolumeClaim.claimName).toBe('vm-example-disk0');

@@ -59,10 +59,10 @@ describe('--emit jobs bundles', () => {
     expect(podOf(objects).volumes.flatMap((v) => (v.persistentVolumeClaim ? [v.persistentVolumeClaim.claimName] : []))).toEqual(claims);
     const vm = objects[4] as unknown as {
       metadata: { labels: Record<string, string> };
-      spec: { running: boolean; template: { spec: { volumes: { persistentVolumeClaim: { claimName: string } }[] } } };
+      spec: { runStrategy: string; template: { spec: { volumes: { persistentVolumeClaim: { claimName: string } }[] } } };
     };
     expect(vm.spec.template.spec.volumes.map((v) => v.persistentVolumeClaim.claimName)).toEqual(claims);
-    expect(vm.spec.running).toBe(false);
+    expect(vm.spec.runStrategy).toBe('Halted');
     expect(vm.metadata.labels['v2v.kubevirt.io/job']).toBe('web-01-v2v');
   });
 

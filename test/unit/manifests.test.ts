@@ -48,7 +48,7 @@ describe('the VirtualMachine v2v emits', () => {
     expect(name).toBe('web-01-example');
     expect(warnings).toEqual(['the name "Web_01.example" is not an RFC 1123 label of at most 63 characters; the VM is named "web-01-example"']);
     const spec = virtualMachine.spec;
-    expect(spec.running).toBe(true);
+    expect(spec.runStrategy).toBe('Always');
     expect(spec.template.spec.domain.cpu).toEqual({ sockets: 2, cores: 2, threads: 1 });
     expect(spec.template.spec.domain.memory).toEqual({ guest: '4096Mi' });
     expect(spec.template.spec.domain.firmware).toEqual({ bootloader: { efi: { secureBoot: true } } });
@@ -84,9 +84,9 @@ describe('the VirtualMachine v2v emits', () => {
   it('uses SATA disks and e1000e NICs in compatibility mode', () => {
     const vm = VmBuilder.vsphere().build();
     const { virtualMachine } = buildVirtualMachine(vm, planVm(vm, vsphereMapping), { compatibility: true });
-    expect(virtualMachine.spec.template.spec.domain.devices.disks[0]!.disk.bus).toBe('sata');
+    expect(virtualMachine.spec.template.spec.domain.devices.disks[0]).toMatchObject({ disk: { bus: 'sata' } });
     expect(virtualMachine.spec.template.spec.domain.devices.interfaces[0]!.model).toBe('e1000e');
-    expect(virtualMachine.spec.running).toBe(false);
+    expect(virtualMachine.spec.runStrategy).toBe('Halted');
   });
 
   it('boots the claims it is given and carries extra labels (a bundle ties the VM to its Job)', () => {

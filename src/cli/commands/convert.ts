@@ -58,7 +58,7 @@ export function registerConvert(program: Command, ctx: CliContext): void {
     .option('--transports <list>', 'VDDK transports in order, e.g. nbdssl:nbd')
     .option('--namespace <ns>', 'namespace of the emitted objects')
     .option('--target-name <name>', 'name of the KubeVirt VirtualMachine')
-    .option('--start', 'set running: true on the VirtualMachine')
+    .option('--start', 'start the VirtualMachine when it is created (runStrategy: Always)')
     .option('--verify-boot', "boot the converted disks in qemu (virtio, the NIC's MAC) and require the NIC to come up; BOOT_CHECK_FAILED otherwise")
     .addOption(new Option('-o, --output <format>', 'summary format').choices(['text', 'json']).default('text'))
     .action(async (opts: ConvertArgs) => {

@@ -92,7 +92,7 @@ export function registerPlan(program: Command, ctx: CliContext): void {
     .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
     .option('--output-dir <dir>', 'write one <vm>.yaml per VM into DIR instead of stdout')
     .option('--namespace <ns>', 'target namespace of the objects')
-    .option('--start', 'running: true (default: the VirtualMachineImport startVm, else false)')
+    .option('--start', 'runStrategy: Always (default: the VirtualMachineImport startVm, else Halted)')
     .option('--compatibility', 'SATA disks and e1000e NICs, for guests without virtio drivers')
     .addOption(
       new Option(
