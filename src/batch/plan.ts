@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { SourceConfigSchema, loadSources, type SourceConfig } from '../config/sources.js';
 import { parseYamlText } from '../config/yaml-file.js';
 import { ConfigError } from '../errors.js';
+import { mergeCustomization, VmCustomizationSchema, type VmCustomization } from '../manifests/customization.js';
 import type { BatchVm } from './runner.js';
 
 const VmOverrides = {
@@ -16,6 +17,7 @@ const VmOverrides = {
   startVm: z.boolean().optional(),
   guestConversion: z.boolean().optional().describe('false: copy only (the guest already runs on KVM, or is converted elsewhere)'),
   verifyBoot: z.boolean().optional().describe('boot the converted disks and require the first NIC to come up'),
+  customize: VmCustomizationSchema.optional().describe("the import wizard's choices for the VirtualMachine; a VM's own fields override the defaults'"),
 };
 
 export const BatchPlanSchema = z
@@ -50,6 +52,7 @@ export interface PlannedVm extends BatchVm {
   startVm: boolean;
   guestConversion: boolean;
   verifyBoot: boolean;
+  customize?: VmCustomization;
   targetDir: string;
 }
 
@@ -86,6 +89,7 @@ export async function loadBatchPlan(file: string): Promise<ResolvedPlan> {
     const mapping = entry.mapping ?? d.mapping;
     const osMap = entry.osMap ?? d.osMap;
     const targetName = entry.targetName;
+    const customize = mergeCustomization(d.customize, entry.customize);
     return {
       key,
       source,
@@ -97,6 +101,7 @@ export async function loadBatchPlan(file: string): Promise<ResolvedPlan> {
       startVm: entry.startVm ?? d.startVm ?? false,
       guestConversion: entry.guestConversion ?? d.guestConversion ?? true,
       verifyBoot: entry.verifyBoot ?? d.verifyBoot ?? false,
+      ...(customize ? { customize } : {}),
       targetDir: resolve(base, d.targetDir ?? 'v2v-out', (targetName ?? entry.vm).replace(/[^A-Za-z0-9._-]/g, '_')),
     };
   });

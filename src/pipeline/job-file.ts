@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { SourceConfig } from '../config/sources.js';
 import { loadYamlFile } from '../config/yaml-file.js';
 import { ConfigError } from '../errors.js';
+import { VmCustomizationSchema } from '../manifests/customization.js';
 import { DEFAULT_VDDK_LIBDIR } from '../runtime.js';
 import { readMappingFile, readOsMapFile, type ConversionJob } from './job.js';
 
@@ -32,6 +33,7 @@ export const PodJobSchema = z.strictObject({
   /** Disks in source order: how each volume is attached, and the PVC the VirtualMachine boots it from. */
   disks: z.array(z.strictObject({ volumeMode: z.enum(['Filesystem', 'Block']), claimName: z.string().min(1).optional() })).optional(),
   vddkLibDir: z.string().min(1).default(DEFAULT_VDDK_LIBDIR),
+  customize: VmCustomizationSchema.optional().describe("the import wizard's choices for the VirtualMachine"),
 });
 
 export type PodJob = z.output<typeof PodJobSchema>;
@@ -101,6 +103,7 @@ export async function conversionJobFromPodJob(job: PodJob, paths: PodPaths): Pro
       ...(job.targetNamespace ? { namespace: job.targetNamespace } : {}),
       startVm: job.startVm,
       ...(job.disks?.every((d) => d.claimName) ? { claimNames: job.disks.map((d) => d.claimName!) } : {}),
+      ...(job.customize ? { customize: job.customize } : {}),
     },
     nicNaming: job.nicNaming,
     guestConversion: true,

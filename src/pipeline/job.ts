@@ -1,5 +1,6 @@
 import { ConfigError, isV2vError } from '../errors.js';
 import type { SourceConfig } from '../config/sources.js';
+import type { VmCustomization } from '../manifests/customization.js';
 import { DEFAULT_OS_MAP, overrideOsMap, type OsMap } from '../mapping/os-map.js';
 import type { Mappings } from '../mapping/resource-mapping.js';
 import type { SourceType } from '../model.js';
@@ -24,7 +25,7 @@ export interface ConversionJob {
   /** How long a block device may take to appear (a kubelet attaching it); default: it must be there. */
   blockDeviceWaitMs?: number;
   /** The VirtualMachine: its name, namespace, start, and the PVC each disk lands in (default `<name>-disk<N>`). */
-  manifest: { name?: string; namespace?: string; startVm: boolean; claimNames?: readonly string[] };
+  manifest: { name?: string; namespace?: string; startVm: boolean; claimNames?: readonly string[]; customize?: VmCustomization };
   nicNaming: 'eth' | 'keep';
   /** false: copy only (the guest already runs on KVM, or is converted elsewhere). */
   guestConversion: boolean;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Job } from 'kubernetes-models/batch/v1';
 import { ConfigMap, PersistentVolumeClaim } from 'kubernetes-models/v1';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchReport } from '../../src/batch/runner.js';
 import { runCli } from '../helpers/cli.js';
@@ -72,6 +72,8 @@ describe('v2v batch: six vcsim VMs, two blocked, killed with -9 and resumed', ()
         '  targetDir: out',
         '  concurrency: 2',
         '  guestConversion: false',
+        // The import wizard's choices, for every VM.
+        '  customize: { description: moved by v2v, workload: desktop, disks: [{ index: 0, size: 64Mi }] }',
         'vms:',
         ...[0, 1, 2, 3, 4, 5].map((i) => `  - vm: DC0_C0_RP0_VM${i}`),
         '',
@@ -143,8 +145,13 @@ describe('v2v batch: six vcsim VMs, two blocked, killed with -9 and resumed', ()
       new PersistentVolumeClaim(pvc as never).validate();
       new Job(job as never).validate();
       expect(validateObject(vm)).toEqual([]);
-      // 32 MiB disk, Filesystem: capacity / (1 - 5.5 %) rounded up to MiB.
-      expect(pvc.spec.resources.requests.storage).toBe('34Mi');
+      // The user's size for the 32 MiB disk (grown), where the mapping alone would ask capacity / (1 - 5.5 %) = 34Mi.
+      expect(pvc.spec.resources.requests.storage).toBe('64Mi');
+      const vmMeta = (vm as { metadata: { annotations: Record<string, string>; labels: Record<string, string> } }).metadata;
+      expect(vmMeta.annotations['description']).toBe('moved by v2v');
+      expect(vmMeta.labels['workload.template.kubevirt.io/desktop']).toBe('true');
+      // The Job converts with the same choices.
+      expect(parse((configMap as { data: Record<string, string> }).data['job.yaml']!)).toMatchObject({ customize: { description: 'moved by v2v', workload: 'desktop' } });
       // The VM boots the PVC the Job fills, and is tied to that Job.
       const podVolumes = (job as { metadata: { name: string }; spec: { template: { spec: { volumes: { persistentVolumeClaim?: { claimName: string } }[] } } } }).spec.template.spec
         .volumes;

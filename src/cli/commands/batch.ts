@@ -56,7 +56,12 @@ class PlanJobs {
       ...(mappings ? { mappings } : {}),
       osMap,
       targetDir: vm.targetDir,
-      manifest: { ...(vm.targetName ? { name: vm.targetName } : {}), ...(this.plan.targetNamespace ? { namespace: this.plan.targetNamespace } : {}), startVm: vm.startVm },
+      manifest: {
+        ...(vm.targetName ? { name: vm.targetName } : {}),
+        ...(this.plan.targetNamespace ? { namespace: this.plan.targetNamespace } : {}),
+        startVm: vm.startVm,
+        ...(vm.customize ? { customize: vm.customize } : {}),
+      },
       nicNaming: vm.nicNaming,
       guestConversion: vm.guestConversion,
       verifyBoot: vm.verifyBoot,
@@ -120,7 +125,7 @@ async function emitJobs(plan: ResolvedPlan, jobs: PlanJobs, sources: SourcePool,
     // Room for the "-v2v-job" suffix within Kubernetes' 63 characters.
     const { name } = toKubeName(vm.targetName ?? prepared.vm.name, 'vm', MAX_NAME - '-v2v-job'.length);
     const claimNames = prepared.plan.disks.map((d) => diskClaimName(name, d.index));
-    const virtualMachine = buildVirtualMachine(prepared.vm, prepared.plan, {
+    const built = buildVirtualMachine(prepared.vm, prepared.plan, {
       name,
       namespace,
       // Halted: its disks are empty until the Job has filled them.
@@ -128,7 +133,8 @@ async function emitJobs(plan: ResolvedPlan, jobs: PlanJobs, sources: SourcePool,
       claimNames,
       labels: { 'v2v.kubevirt.io/job': jobName(name) },
       ...(prepared.osinfo ? { osinfo: prepared.osinfo } : {}),
-    }).virtualMachine;
+      ...(vm.customize ? { customize: vm.customize } : {}),
+    });
     const files: Record<string, string> = {};
     if (vm.mapping) files['mapping.yaml'] = await readFile(vm.mapping, 'utf8');
     if (vm.osMap) files['os-map.yaml'] = await readFile(vm.osMap, 'utf8');
@@ -154,10 +160,11 @@ async function emitJobs(plan: ResolvedPlan, jobs: PlanJobs, sources: SourcePool,
         nicNaming: vm.nicNaming,
         startVm: vm.startVm,
         verifyBoot: vm.verifyBoot,
+        ...(vm.customize ? { customize: vm.customize } : {}),
       }),
-      plan: prepared.plan,
+      plan: built.plan,
       claimNames,
-      virtualMachine,
+      virtualMachine: built.virtualMachine,
       files,
     });
     const file = join(out, `${name}.yaml`);

@@ -1,8 +1,10 @@
 import { Option, type Command } from 'commander';
 import { buildReport, renderReport } from '../../checks/report.js';
 import { selectSource } from '../../config/sources.js';
+import { loadYamlFile } from '../../config/yaml-file.js';
 import { renderProgressLine } from '../../copy/progress.js';
 import { UsageError } from '../../errors.js';
+import { VmCustomizationSchema } from '../../manifests/customization.js';
 import { ExitCode } from '../../model.js';
 import { runConversion } from '../../pipeline/convert-vm.js';
 import { readMappingFile, readOsMapFile, type ConversionJob } from '../../pipeline/job.js';
@@ -27,6 +29,7 @@ interface ConvertArgs {
   targetName?: string;
   start?: boolean;
   verifyBoot?: boolean;
+  customize?: string;
   output: 'text' | 'json';
 }
 
@@ -59,12 +62,14 @@ export function registerConvert(program: Command, ctx: CliContext): void {
     .option('--namespace <ns>', 'namespace of the emitted objects')
     .option('--target-name <name>', 'name of the KubeVirt VirtualMachine')
     .option('--start', 'start the VirtualMachine when it is created (runStrategy: Always)')
+    .option('--customize <file>', "the import wizard's choices for the VirtualMachine (YAML: description, os, flavor, cpu, memory, workload, cloudInit, cdroms, nics, disks, …)")
     .option('--verify-boot', "boot the converted disks in qemu (virtio, the NIC's MAC) and require the NIC to come up; BOOT_CHECK_FAILED otherwise")
     .addOption(new Option('-o, --output <format>', 'summary format').choices(['text', 'json']).default('text'))
     .action(async (opts: ConvertArgs) => {
       const blockDevices = parseBlockDevices(opts.blockDevice);
       const config = await selectSource(opts.sources, opts.source);
       const mappings = opts.mapping ? await readMappingFile(opts.mapping, config.type) : undefined;
+      const customize = opts.customize ? await loadYamlFile(opts.customize, VmCustomizationSchema, 'the customization file') : undefined;
       const job: ConversionJob = {
         source: config,
         vm: opts.vm,
@@ -72,7 +77,12 @@ export function registerConvert(program: Command, ctx: CliContext): void {
         osMap: await readOsMapFile(opts.osMap),
         targetDir: opts.target,
         blockDevices,
-        manifest: { ...(opts.targetName ? { name: opts.targetName } : {}), ...(opts.namespace ? { namespace: opts.namespace } : {}), startVm: Boolean(opts.start) },
+        manifest: {
+          ...(opts.targetName ? { name: opts.targetName } : {}),
+          ...(opts.namespace ? { namespace: opts.namespace } : {}),
+          startVm: Boolean(opts.start),
+          ...(customize ? { customize } : {}),
+        },
         nicNaming: opts.nicNaming,
         guestConversion: true,
         ...(opts.verifyBoot ? { verifyBoot: true } : {}),
