@@ -76,6 +76,9 @@ const ConfigMapSchema = z.strictObject({
     guestos2common: z.string().optional(),
     osinfo2common: z.string().optional(),
     'ca.pem': z.string().optional(),
+    // vm-import-controller-config: which ConfigMap holds the OS tables.
+    'osConfigMap.name': z.string().min(1).optional(),
+    'osConfigMap.namespace': z.string().min(1).optional(),
   }),
 });
 

@@ -50,6 +50,24 @@ export async function readMappingFile(path: string, type: SourceType): Promise<M
 /** The OS map: the defaults, overridden key by key by the ConfigMaps in `path` (the seed's format). */
 export async function readOsMapFile(path: string | undefined): Promise<OsMap> {
   let osMap = DEFAULT_OS_MAP;
-  if (path) for (const cm of (await loadSeedObjects([path])).configMaps) osMap = overrideOsMap(osMap, osMapFromConfigMap(cm));
+  if (!path) return osMap;
+  const { configMaps } = await loadSeedObjects([path]);
+  // The seed points vm-import-controller-config at the OS ConfigMap (osConfigMap.name / .namespace): honour the pointer when the file has one.
+  const pointer = configMaps.find((cm) => cm.value.data['osConfigMap.name'] !== undefined)?.value.data;
+  const name = pointer?.['osConfigMap.name'];
+  const namespace = pointer?.['osConfigMap.namespace'];
+  const tables = pointer
+    ? configMaps.filter((cm) => cm.value.metadata.name === name && (namespace === undefined || (cm.value.metadata.namespace ?? namespace) === namespace))
+    : configMaps;
+  if (pointer && !tables.length) {
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `${path}: vm-import-controller-config names the OS ConfigMap ${namespace ? `${namespace}/` : ''}${name}, which the file does not hold`,
+      {
+        hint: 'put that ConfigMap (guestos2common / osinfo2common) in the same file, or point osConfigMap.name at one that is there',
+      },
+    );
+  }
+  for (const cm of tables) osMap = overrideOsMap(osMap, osMapFromConfigMap(cm));
   return osMap;
 }
