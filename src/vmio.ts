@@ -102,6 +102,7 @@ const INVALID_BECAUSE: Record<string, ValidReason> = {
   SECRET_UNREADABLE: 'SecretNotFound',
   SECRET_NOT_FOUND: 'SecretNotFound',
   MAPPING_NOT_FOUND: 'ResourceMappingNotFound',
+  RESOURCE_MAPPING_NOT_FOUND: 'ResourceMappingNotFound',
   SOURCE_UNREACHABLE: 'UnreachableProvider',
   SOURCE_TLS_UNTRUSTED: 'UnreachableProvider',
   SOURCE_AUTH_FAILED: 'UnreachableProvider',

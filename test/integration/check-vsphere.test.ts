@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -159,9 +159,9 @@ describe('v2v check and plan against vcsim', () => {
   });
 
   describe('check -f with VirtualMachineImport + ResourceMapping + Secret (VMware form)', () => {
-    async function objects(vmName: string, thumbprint: string, extra = ''): Promise<string> {
+    async function objects(vmName: string, thumbprint: string, extra = '', targetVmName = 'vm-example'): Promise<string> {
       const url = new URL(vcsim.url);
-      const file = join(dir, `objects-${vmName}-${thumbprint.slice(0, 2)}.yaml`);
+      const file = join(dir, `objects-${vmName}-${thumbprint.slice(0, 2)}-${targetVmName}.yaml`);
       await writeFile(
         file,
         [
@@ -192,7 +192,7 @@ describe('v2v check and plan against vcsim', () => {
           '  resourceMapping:',
           '    name: resourcemapping-example',
           '    namespace: default',
-          '  targetVmName: vm_example',
+          `  targetVmName: ${targetVmName}`,
           '  startVm: true',
           '  source:',
           '    vmware:',
@@ -215,12 +215,11 @@ describe('v2v check and plan against vcsim', () => {
       expect(res.stdout + res.stderr).not.toContain(vcsim.password);
     });
 
-    it('plans the VM of a VirtualMachineImport: targetVmName (made RFC 1123), startVm, namespace, mapped storage class', async () => {
+    it('plans the VM of a VirtualMachineImport: targetVmName, startVm, namespace, mapped storage class', async () => {
       const url = new URL(vcsim.url);
       const { thumbprint } = await fetchPresentedCertificate(url.hostname, Number(url.port));
       const res = await runCli(['plan', '-f', await objects('DC0_C0_RP0_VM2', thumbprint)]);
       expect(res.code, res.stderr).toBe(0);
-      expect(res.stderr).toContain('the name "vm_example" is not an RFC 1123 label');
       const [vm, pvc] = parseAllDocuments(res.stdout).map(
         (d) =>
           d.toJS() as {
@@ -235,6 +234,34 @@ describe('v2v check and plan against vcsim', () => {
       expect(pvc).toMatchObject({ kind: 'PersistentVolumeClaim', metadata: { name: 'vm-example-disk0', namespace: 'default' }, spec: { storageClassName: 'standard' } });
       expect(vm!.spec.template.spec.volumes[0]!.persistentVolumeClaim.claimName).toBe('vm-example-disk0');
       expect(validateObject(vm)).toEqual([]);
+    });
+
+    it('refuses a targetVmName that is not an RFC 1123 label, as vm-import-operator does (InvalidTargetVMName), in plan and convert', async () => {
+      const url = new URL(vcsim.url);
+      const { thumbprint } = await fetchPresentedCertificate(url.hostname, Number(url.port));
+      const file = await objects('DC0_C0_RP0_VM2', thumbprint, '', 'vm_example');
+      for (const args of [
+        ['plan', '-f', file],
+        ['convert', '-f', file, '--target', join(dir, 'refused')],
+      ]) {
+        const res = await runCli(args);
+        expect(res.code, res.stderr).toBe(2);
+        expect(res.stderr).toContain('error TARGET_NAME_INVALID: the target VM name "vm_example" is not an RFC 1123 label');
+      }
+      expect(existsSync(join(dir, 'refused', 'disk0'))).toBe(false);
+    });
+
+    it('convert -f takes the source, the VM, the mapping and the target from the objects: the powered-on VM is refused before any copy (exit 3)', async () => {
+      const url = new URL(vcsim.url);
+      const { thumbprint } = await fetchPresentedCertificate(url.hostname, Number(url.port));
+      const target = join(dir, 'vmi-running');
+      const res = await runCli(['convert', '-f', await objects('DC0_C0_RP0_VM0', thumbprint), '--target', target]);
+      expect(res.code, res.stderr).toBe(3);
+      expect(res.stderr).toContain('vmware.power_state.on');
+      expect(existsSync(join(target, 'disk0'))).toBe(false);
+      const mixed = await runCli(['convert', '-f', await objects('DC0_C0_RP0_VM0', thumbprint), '--vm', 'x', '--target', target]);
+      expect(mixed.code).toBe(2);
+      expect(mixed.stderr).toContain('-f names the VM and its source');
     });
 
     it('flags the powered-on VM named by a VirtualMachineImport, exit 3', async () => {

@@ -1,10 +1,14 @@
 import { Option, type Command } from 'commander';
 import { buildReport, renderReport } from '../../checks/report.js';
-import { selectSource } from '../../config/sources.js';
+import { selectSource, type SourceConfig } from '../../config/sources.js';
 import { loadYamlFile } from '../../config/yaml-file.js';
 import { renderProgressLine } from '../../copy/progress.js';
 import { UsageError } from '../../errors.js';
 import { VmCustomizationSchema } from '../../manifests/customization.js';
+import type { OsMap } from '../../mapping/os-map.js';
+import type { Mappings } from '../../mapping/resource-mapping.js';
+import { importJob } from '../../objects/import-job.js';
+import { loadSeedObjects } from '../../objects/seed-objects.js';
 import { ExitCode } from '../../model.js';
 import { runConversion } from '../../pipeline/convert-vm.js';
 import { readMappingFile, readOsMapFile, type ConversionJob } from '../../pipeline/job.js';
@@ -14,9 +18,10 @@ import { pipelineDeps, withSourcePool } from '../pipeline-deps.js';
 import { renderData } from '../output.js';
 
 interface ConvertArgs {
-  sources: string;
-  source: string;
-  vm: string;
+  sources?: string;
+  source?: string;
+  vm?: string;
+  filename?: string[];
   target: string;
   mapping?: string;
   osMap?: string;
@@ -44,13 +49,50 @@ export function parseBlockDevices(specs: string[] | undefined): (string | undefi
   return out;
 }
 
+/** The VM to convert: named on the command line, or by the one VirtualMachineImport among the seed's objects. */
+async function whatToConvert(opts: ConvertArgs): Promise<{
+  source: SourceConfig;
+  vm: string;
+  mappings?: Mappings;
+  osMap?: OsMap;
+  targetName?: string;
+  namespace?: string;
+  startVm: boolean;
+}> {
+  if (opts.filename) {
+    if (opts.sources || opts.source || opts.vm)
+      throw new UsageError('USAGE', '-f names the VM and its source: leave out --sources, --source and --vm', { hint: 'use either -f FILES or --sources/--source/--vm' });
+    const objects = await loadSeedObjects(opts.filename);
+    const [vmi, ...more] = objects.imports;
+    if (!vmi || more.length) {
+      throw new UsageError('USAGE', `convert -f needs exactly one VirtualMachineImport among the objects; found ${objects.imports.length}`, {
+        hint: 'give one VirtualMachineImport per convert (batch runs many)',
+      });
+    }
+    const ij = importJob(objects, vmi);
+    return {
+      source: ij.source,
+      vm: ij.vmRef,
+      ...(ij.mappings ? { mappings: ij.mappings } : {}),
+      osMap: ij.osMap,
+      ...(ij.targetVmName ? { targetName: ij.targetVmName } : {}),
+      namespace: ij.namespace,
+      startVm: ij.startVm,
+    };
+  }
+  if (!opts.sources || !opts.source || !opts.vm)
+    throw new UsageError('USAGE', 'convert needs --sources, --source and --vm (or -f with a VirtualMachineImport)', { hint: 'see v2v convert --help' });
+  return { source: await selectSource(opts.sources, opts.source), vm: opts.vm, startVm: false };
+}
+
 export function registerConvert(program: Command, ctx: CliContext): void {
   program
     .command('convert')
     .description('one VM end to end: check, copy its disks, convert the guest, rename NICs, write the KubeVirt objects')
-    .requiredOption('--sources <file>', 'the sources file (YAML)')
-    .requiredOption('--source <name>', 'which source of the file')
-    .requiredOption('--vm <ref>', 'VM name, id, or name@cluster')
+    .option('--sources <file>', 'the sources file (YAML)')
+    .option('--source <name>', 'which source of the file')
+    .option('--vm <ref>', 'VM name, id, or name@cluster')
+    .option('-f, --filename <files...>', "instead of --sources/--source/--vm: the seed's objects (one VirtualMachineImport, its provider Secret, ResourceMapping, OS ConfigMap)")
     .requiredOption('--target <dir>', 'where disk<N>/disk.img and manifests/ are written')
     .option('--mapping <file>', 'a ResourceMapping (network, storage and disk mappings)')
     .option('--os-map <file>', "an OS map ConfigMap (guestos2common / osinfo2common) in the seed's format")
@@ -67,20 +109,23 @@ export function registerConvert(program: Command, ctx: CliContext): void {
     .addOption(new Option('-o, --output <format>', 'summary format').choices(['text', 'json']).default('text'))
     .action(async (opts: ConvertArgs) => {
       const blockDevices = parseBlockDevices(opts.blockDevice);
-      const config = await selectSource(opts.sources, opts.source);
-      const mappings = opts.mapping ? await readMappingFile(opts.mapping, config.type) : undefined;
+      const what = await whatToConvert(opts);
+      const config = what.source;
+      const mappings = opts.mapping ? await readMappingFile(opts.mapping, config.type) : what.mappings;
       const customize = opts.customize ? await loadYamlFile(opts.customize, VmCustomizationSchema, 'the customization file') : undefined;
+      const targetName = opts.targetName ?? what.targetName;
+      const namespace = opts.namespace ?? what.namespace;
       const job: ConversionJob = {
         source: config,
-        vm: opts.vm,
+        vm: what.vm,
         ...(mappings ? { mappings } : {}),
-        osMap: await readOsMapFile(opts.osMap),
+        osMap: opts.osMap || !what.osMap ? await readOsMapFile(opts.osMap) : what.osMap,
         targetDir: opts.target,
         blockDevices,
         manifest: {
-          ...(opts.targetName ? { name: opts.targetName } : {}),
-          ...(opts.namespace ? { namespace: opts.namespace } : {}),
-          startVm: Boolean(opts.start),
+          ...(targetName ? { name: targetName } : {}),
+          ...(namespace ? { namespace } : {}),
+          startVm: Boolean(opts.start) || what.startVm,
           ...(customize ? { customize } : {}),
         },
         nicNaming: opts.nicNaming,
@@ -95,7 +140,7 @@ export function registerConvert(program: Command, ctx: CliContext): void {
       const tty = Boolean((ctx.stderr as NodeJS.WriteStream).isTTY);
       const outcome = await withSourcePool(ctx, (sources) =>
         runConversion(job, pipelineDeps(ctx, sources), {
-          phase: (phase, fraction, message) => ctx.log.info({ event: 'phase', ...vmioProgress(phase, fraction), vm: opts.vm }, message),
+          phase: (phase, fraction, message) => ctx.log.info({ event: 'phase', ...vmioProgress(phase, fraction), vm: what.vm }, message),
           diskProgress: (index, p) => {
             if (tty) ctx.stderr.write(`\r${renderProgressLine(p)}\x1b[K${p.phase === 'done' ? '\n' : ''}`);
             else ctx.log.info({ event: 'progress', diskIndex: index, ...p }, 'copy progress');

@@ -7,7 +7,7 @@ import { UsageError } from '../../errors.js';
 import { resolveOs } from '../../mapping/os-map.js';
 import { planVm } from '../../mapping/resolve.js';
 import type { OverheadTable } from '../../mapping/sizing.js';
-import { diskClaimName } from '../../manifests/name.js';
+import { diskClaimName, requireKubeName } from '../../manifests/name.js';
 import { buildVirtualMachine, diskClaims, type CopyMode } from '../../manifests/virtual-machine.js';
 import type { PersistentVolumeClaim, VirtualMachine } from '../../manifests/types.js';
 import { ExitCode } from '../../model.js';
@@ -67,7 +67,7 @@ export function planSelection(selection: Selection, args: PlanArgs): PlannedVm[]
     const namespace = args.namespace ?? item.namespace;
     const copy = copyMode(item, args);
     const built = buildVirtualMachine(item.vm, plan, {
-      ...(item.targetVmName ? { name: item.targetVmName } : {}),
+      ...(item.targetVmName ? { name: requireKubeName(item.targetVmName) } : {}),
       ...(namespace ? { namespace } : {}),
       startVm: args.start ?? item.startVm ?? false,
       compatibility: args.compatibility ?? false,
