@@ -1,11 +1,24 @@
 import type { DiskSource } from './copy/source.js';
 import { V2vError } from './errors.js';
+import type { Logger } from './log.js';
 import type { Disk, SourceType, SourceVm } from './model.js';
+
+/**
+ * How a vSphere disk is read: `vddk` (libvixDiskLib), `datastore` (ranged
+ * HTTPS GETs of the flat extent from `/folder`), or `auto`: VDDK when its
+ * library is there, the datastore otherwise. Sources without a choice ignore it.
+ */
+export const DISK_TRANSPORTS = ['vddk', 'datastore', 'auto'] as const;
+export type DiskTransport = (typeof DISK_TRANSPORTS)[number];
 
 /** How a disk reader is opened; each adapter takes what applies to it. */
 export interface DiskOpenOptions {
   /** Aborts an open that waits on the source (an oVirt transfer still initializing is cancelled). */
   signal?: AbortSignal;
+  /** vSphere: which reader (default `auto`). */
+  transport?: DiskTransport;
+  /** Where an adapter says which reader it chose and why. */
+  log?: Logger;
   /** vSphere: the VDDK library and how it connects. */
   vddk?: { libraryDir: string; configFile?: string; transports?: readonly string[]; snapshotMoref?: string };
 }

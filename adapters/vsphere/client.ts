@@ -1,6 +1,6 @@
 import { request, type Dispatcher } from 'undici';
 import { SourceError } from '../../src/errors.js';
-import { redactUrl } from '../../src/redact.js';
+import { redactUrl, registerSecret } from '../../src/redact.js';
 import { classifyTransportError, fetchPresentedCertificate, makeAgent, type TlsOptions } from '../../src/net/tls.js';
 import { asArray, envelope, escapeXml, isMoRef, moRefXml, readResponse, type MoRef, type SoapFault, type VimObject, type VimValue } from './xml.js';
 
@@ -60,7 +60,8 @@ export class VimClient {
   readonly url: URL;
   /** Every HTTP round trip to /sdk, for benchmarks and tests. */
   roundTrips = 0;
-  private readonly dispatcher: Dispatcher;
+  /** The connections to this host; datastore reads (`/folder`) share them and their TLS checks. */
+  readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
   private readonly tls: TlsOptions;
   private cookie: string | undefined;
@@ -111,6 +112,17 @@ export class VimClient {
     await this.invoke('Login', this.serviceContent.sessionManager, `<userName>${escapeXml(username)}</userName><password>${escapeXml(password)}</password>`, { retryAuth: false });
   }
 
+  /** The session's `vmware_soap_session=…` cookie: what `/folder` requests authenticate with. */
+  get sessionCookie(): string | undefined {
+    return this.cookie;
+  }
+
+  /** A new session after the old one expired or was logged out; the new cookie replaces the old. */
+  async relogin(): Promise<void> {
+    this.cookie = undefined;
+    await this.login();
+  }
+
   async logout(): Promise<void> {
     try {
       if (this.cookie && this.content) await this.invoke('Logout', this.content.sessionManager, '', { retryAuth: false });
@@ -154,7 +166,10 @@ export class VimClient {
       throw await this.transportError(cause, method);
     }
     const setCookie = asArray(res.headers['set-cookie']).find((c) => c.startsWith('vmware_soap_session='));
-    if (setCookie) this.cookie = setCookie.split(';')[0];
+    if (setCookie) {
+      this.cookie = setCookie.split(';')[0];
+      registerSecret(this.cookie!.slice('vmware_soap_session='.length));
+    }
     const text = await res.body.text();
     if (res.statusCode >= 400 && !text.includes('Fault>')) {
       throw new SourceError('SOURCE_API_ERROR', `${method}: HTTP ${res.statusCode} from ${redactUrl(this.url.href)}`, {

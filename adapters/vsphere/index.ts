@@ -5,8 +5,11 @@ import type { DiskSource } from '../../src/copy/source.js';
 import type { Disk, SourceVm } from '../../src/model.js';
 import type { DiskOpenOptions, SourceProvider } from '../../src/source.js';
 import { vddkOptionsFromSource } from '../../vddk/config.js';
+import { VddkError } from '../../vddk/errors.js';
+import { DEFAULT_VDDK_DIR, locateVddk } from '../../vddk/library.js';
 import { VddkSource, type Transport } from '../../vddk/source.js';
 import { VimClient, type ObjectContent } from './client.js';
+import { DatastoreSource } from './datastore.js';
 import { INVENTORY_SPECS, INVENTORY_TYPES, buildLookup, toSourceVm } from './inventory.js';
 import type { MoRef } from './xml.js';
 
@@ -70,9 +73,12 @@ export class VsphereSource implements SourceProvider {
     return objects.filter((o) => o.obj.type === 'VirtualMachine').map((o) => toSourceVm(o, lookup));
   }
 
-  /** A VDDK reader of the disk, on the same host and credentials as this connection. */
+  /** A reader of the disk through VDDK or the datastore, on the same host and credentials as this connection. */
   async openDisk(vm: SourceVm, disk: Disk, options: DiskOpenOptions): Promise<DiskSource> {
     const vddk = options.vddk;
+    if (options.transport === 'datastore' || (options.transport !== 'vddk' && !vddkPresent(vddk?.libraryDir ?? DEFAULT_VDDK_DIR, options))) {
+      return DatastoreSource.open({ client: this.client, vm, disk, origin: this.client.url.origin });
+    }
     if (!this.login) throw new SourceError('SOURCE_NO_CREDENTIALS', `source "${this.name}" was opened without the credentials VDDK needs`);
     return VddkSource.open(
       await vddkOptionsFromSource(this.login.config, this.login.password, vm, disk, {
@@ -90,5 +96,20 @@ export class VsphereSource implements SourceProvider {
 
   async close(): Promise<void> {
     await this.client.logout();
+  }
+}
+
+/** `auto`: the check that would otherwise end in VDDK_MISSING; a library that is there but broken still fails as VDDK_INVALID. */
+function vddkPresent(libraryDir: string, options: DiskOpenOptions): boolean {
+  try {
+    locateVddk(libraryDir);
+    return true;
+  } catch (e) {
+    if (!(e instanceof VddkError) || e.code !== 'VDDK_MISSING') return true;
+    options.log?.info(
+      { event: 'transport', transport: 'datastore', vddkLibDir: libraryDir },
+      `transport auto: no VDDK library under ${libraryDir}, reading the disk from the datastore over HTTPS`,
+    );
+    return false;
   }
 }

@@ -6,6 +6,7 @@ import { SourceConfigSchema, loadSources, type SourceConfig } from '../config/so
 import { parseYamlText } from '../config/yaml-file.js';
 import { ConfigError } from '../errors.js';
 import { mergeCustomization, VmCustomizationSchema, type VmCustomization } from '../manifests/customization.js';
+import { DISK_TRANSPORTS, type DiskTransport } from '../source.js';
 import type { BatchVm } from './runner.js';
 
 const VmOverrides = {
@@ -18,6 +19,7 @@ const VmOverrides = {
   guestConversion: z.boolean().optional().describe('false: copy only (the guest already runs on KVM, or is converted elsewhere)'),
   verifyBoot: z.boolean().optional().describe('boot the converted disks and require the first NIC to come up'),
   customize: VmCustomizationSchema.optional().describe("the import wizard's choices for the VirtualMachine; a VM's own fields override the defaults'"),
+  transport: z.enum(DISK_TRANSPORTS).optional().describe('vSphere: vddk, datastore (no VDDK needed), or auto (default: VDDK when its library is there)'),
 };
 
 export const BatchPlanSchema = z
@@ -53,6 +55,7 @@ export interface PlannedVm extends BatchVm {
   guestConversion: boolean;
   verifyBoot: boolean;
   customize?: VmCustomization;
+  transport: DiskTransport;
   targetDir: string;
 }
 
@@ -102,6 +105,7 @@ export async function loadBatchPlan(file: string): Promise<ResolvedPlan> {
       guestConversion: entry.guestConversion ?? d.guestConversion ?? true,
       verifyBoot: entry.verifyBoot ?? d.verifyBoot ?? false,
       ...(customize ? { customize } : {}),
+      transport: entry.transport ?? d.transport ?? 'auto',
       targetDir: resolve(base, d.targetDir ?? 'v2v-out', (targetName ?? entry.vm).replace(/[^A-Za-z0-9._-]/g, '_')),
     };
   });

@@ -120,7 +120,7 @@ async function convertVm(job: ConversionJob, prepared: PreparedVm, deps: Pipelin
     }
     // Locally the target directory is ours to make; in a pod it is the mounted volume.
     if (!device) await mkdir(join(dir, `disk${index}`), { recursive: true });
-    const source = await provider.openDisk(vm, disk, { signal, ...(job.vddk ? { vddk: job.vddk } : {}) });
+    const source = await provider.openDisk(vm, disk, { signal, log: deps.log, ...(job.transport ? { transport: job.transport } : {}), ...(job.vddk ? { vddk: job.vddk } : {}) });
     let ok = false;
     try {
       const result = await deps.copyDisk({

@@ -7,6 +7,7 @@ import { loadYamlFile } from '../config/yaml-file.js';
 import { ConfigError } from '../errors.js';
 import { VmCustomizationSchema } from '../manifests/customization.js';
 import { DEFAULT_VDDK_LIBDIR } from '../runtime.js';
+import { DISK_TRANSPORTS } from '../source.js';
 import { readMappingFile, readOsMapFile, type ConversionJob } from './job.js';
 
 /**
@@ -34,6 +35,7 @@ export const PodJobSchema = z.strictObject({
   disks: z.array(z.strictObject({ volumeMode: z.enum(['Filesystem', 'Block']), claimName: z.string().min(1).optional() })).optional(),
   vddkLibDir: z.string().min(1).default(DEFAULT_VDDK_LIBDIR),
   customize: VmCustomizationSchema.optional().describe("the import wizard's choices for the VirtualMachine"),
+  transport: z.enum(DISK_TRANSPORTS).default('auto').describe('vSphere: vddk, datastore (no VDDK needed), or auto (VDDK when its library is there)'),
 });
 
 export type PodJob = z.output<typeof PodJobSchema>;
@@ -108,6 +110,7 @@ export async function conversionJobFromPodJob(job: PodJob, paths: PodPaths): Pro
     nicNaming: job.nicNaming,
     guestConversion: true,
     verifyBoot: job.verifyBoot,
+    transport: job.transport,
     vddk: { libraryDir: job.vddkLibDir },
   };
 }

@@ -29,6 +29,8 @@ export interface ConversionJob {
   nicNaming: 'eth' | 'keep';
   /** false: copy only (the guest already runs on KVM, or is converted elsewhere). */
   guestConversion: boolean;
+  /** vSphere: how disks are read (default `auto`). */
+  transport?: DiskOpenOptions['transport'];
   vddk?: DiskOpenOptions['vddk'];
   /** Boot the converted disks and prove the first NIC comes up before calling the target complete. */
   verifyBoot?: boolean;

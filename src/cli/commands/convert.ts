@@ -13,6 +13,7 @@ import { ExitCode } from '../../model.js';
 import { runConversion } from '../../pipeline/convert-vm.js';
 import { readMappingFile, readOsMapFile, type ConversionJob } from '../../pipeline/job.js';
 import { vmioProgress } from '../../vmio.js';
+import { DISK_TRANSPORTS, type DiskTransport } from '../../source.js';
 import type { CliContext } from '../context.js';
 import { pipelineDeps, withSourcePool } from '../pipeline-deps.js';
 import { renderData } from '../output.js';
@@ -30,6 +31,7 @@ interface ConvertArgs {
   vddkLibdir?: string;
   vddkConfig?: string;
   transports?: string;
+  transport: DiskTransport;
   namespace?: string;
   targetName?: string;
   start?: boolean;
@@ -100,6 +102,11 @@ export function registerConvert(program: Command, ctx: CliContext): void {
     .option('--block-device <N=path...>', 'write disk N to this block device instead of <target>/diskN/disk.img')
     .option('--vddk-libdir <dir>', 'VDDK distribution directory (vSphere; default $V2V_VDDK_LIBDIR, else /opt/vmware-vix-disklib-distrib)')
     .option('--vddk-config <file>', 'VDDK config file passed to VixDiskLib_InitEx')
+    .addOption(
+      new Option('--transport <how>', 'vSphere disk reader: vddk, datastore (HTTPS /folder, no VDDK needed), or auto (VDDK when its library is there)')
+        .choices(DISK_TRANSPORTS)
+        .default('auto'),
+    )
     .option('--transports <list>', 'VDDK transports in order, e.g. nbdssl:nbd')
     .option('--namespace <ns>', 'namespace of the emitted objects')
     .option('--target-name <name>', 'name of the KubeVirt VirtualMachine')
@@ -131,6 +138,7 @@ export function registerConvert(program: Command, ctx: CliContext): void {
         nicNaming: opts.nicNaming,
         guestConversion: true,
         ...(opts.verifyBoot ? { verifyBoot: true } : {}),
+        transport: opts.transport,
         vddk: {
           libraryDir: opts.vddkLibdir ?? ctx.runtime.vddkLibDir,
           ...(opts.vddkConfig ? { configFile: opts.vddkConfig } : {}),
