@@ -93,7 +93,7 @@ export class DatastoreSource implements RandomAccessSource {
     private readonly client: VimClient,
     private readonly url: (path: string) => URL,
     readonly extent: FlatExtent,
-    private readonly shown: string,
+    shown: string,
   ) {
     this.description = `datastore://${shown}`;
     this.identity = `datastore:${shown}:${extent.size}`;
@@ -162,6 +162,7 @@ export class DatastoreSource implements RandomAccessSource {
     }
     const out = Buffer.allocUnsafe(length);
     let got = 0;
+    let dropped: unknown;
     try {
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
         const room = Math.min(chunk.length, length - got);
@@ -170,13 +171,16 @@ export class DatastoreSource implements RandomAccessSource {
         if (got === length) break;
       }
     } catch (e) {
-      throw await transportError(e, url.href);
+      dropped = e;
     } finally {
       if (got === length) res.body.destroy();
     }
-    if (upTo) return out.subarray(0, got);
-    if (got !== length) {
-      throw new SourceError('SOURCE_FAILED', `${this.shown}: the connection ended after ${got} of ${length} bytes at offset ${offset}`, {
+    if (upTo && !dropped) return out.subarray(0, got);
+    if (got !== length || dropped) {
+      // Transient: the engine asks again for this range, not the whole disk.
+      throw new SourceError('SOURCE_FAILED', `the connection dropped reading [${this.extent.datastore}] ${path} at offset ${offset} after ${got} of ${length} bytes`, {
+        hint: 'check the network between v2v and the host; run the same command again to resume',
+        ...(dropped ? { cause: dropped } : {}),
         details: { transient: true, offset },
       });
     }

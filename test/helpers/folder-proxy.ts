@@ -3,8 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
 
 export interface FolderProxyOptions {
-  /** Cut the connection once, half-way through the first /folder range that starts at or after this byte. */
+  /** Cut the connection half-way through a /folder range that starts at or after this byte… */
   cutAtOffset?: number;
+  /** …this many times (default once). */
+  cuts?: number;
   /** Refuse every /folder request with 401, even on a fresh session. */
   refuseAll?: boolean;
 }
@@ -53,7 +55,7 @@ export async function startFolderProxy(upstream: string, options: FolderProxyOpt
       const passed: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && k !== 'transfer-encoding' && k !== 'connection') passed[k] = v;
       const start = Number(/bytes=(\d+)-/.exec(req.headers.range ?? '')?.[1] ?? -1);
-      if (folder && options.cutAtOffset !== undefined && stats.cuts === 0 && start >= options.cutAtOffset) {
+      if (folder && options.cutAtOffset !== undefined && stats.cuts < (options.cuts ?? 1) && start >= options.cutAtOffset) {
         stats.cuts++;
         res.writeHead(up.statusCode, passed);
         res.write(out.subarray(0, out.length >> 1), () => res.socket?.destroy());

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -39,17 +39,21 @@ describe('vSphere disks read from the datastore over HTTPS (--transport datastor
   beforeAll(async () => {
     ({ debian, noRoot: small } = guestImages());
     work = await mkdtemp(join(tmpdir(), 'v2v-datastore-'));
-    vcsim = await startVcsim({ cluster: 1, host: 1, standaloneHost: 0, vm: 3, autostart: false });
+    vcsim = await startVcsim({ cluster: 1, host: 1, standaloneHost: 0, vm: 4, autostart: false });
     const client = await vcsim.client();
     try {
       await installGuest(vcsim, client, 'DC0_C0_RP0_VM0', debian);
       await installGuest(vcsim, client, 'DC0_C0_RP0_VM1', small);
       await installGuest(vcsim, client, 'DC0_C0_RP0_VM2', small);
+      await installGuest(vcsim, client, 'DC0_C0_RP0_VM3', small);
     } finally {
       await client.logout();
     }
     // VM2's extent is gone from the datastore; its descriptor still names it.
     rmSync(join(vcsim.datastores.get('LocalDS_0')!, 'DC0_C0_RP0_VM2', 'disk1-flat.vmdk'));
+    // VM3's disk is a delta in a snapshot chain: its bytes are only the changes.
+    const vm3 = join(vcsim.datastores.get('LocalDS_0')!, 'DC0_C0_RP0_VM3', 'disk1.vmdk');
+    await writeFile(vm3, (await readFile(vm3, 'utf8')).replace('parentCID=ffffffff', 'parentCID=0badc0de').replace('createType="vmfs"', 'createType="vmfsSparse"'));
     const fake = await fakeVddkEnvFor(vcsim);
     configureFakeVddk({ datastores: vcsim.datastores, thumbprint: fake.thumbprint, user: vcsim.username, password: vcsim.password, faults: undefined });
     sources = await vcsim.sourcesFile({ insecureSkipVerify: true, thumbprint: fake.thumbprint });
@@ -129,6 +133,21 @@ describe('vSphere disks read from the datastore over HTTPS (--transport datastor
     expect(existsSync(join(target, '.v2v-complete.json'))).toBe(false);
   }, 120_000);
 
+  it('a delta disk of a snapshot chain is refused as DATASTORE_DISK_UNSUPPORTED before any copy', async () => {
+    const { provider, vm } = await open();
+    try {
+      const guest = await vm('DC0_C0_RP0_VM3');
+      const error = await provider.openDisk(guest, guest.disks[0]!, { transport: 'datastore' }).catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'DATASTORE_DISK_UNSUPPORTED',
+        message: expect.stringContaining('a delta disk in a snapshot chain'),
+        hint: expect.stringContaining('--transport vddk'),
+      });
+    } finally {
+      await provider.close();
+    }
+  });
+
   describe('through a proxy that checks sessions on /folder and can drop connections', () => {
     let proxy: FolderProxy | undefined;
     afterAll(async () => proxy?.close());
@@ -195,6 +214,24 @@ describe('vSphere disks read from the datastore over HTTPS (--transport datastor
         // Every byte crossed once (plus the probe and the descriptor): the retry asked only for the range that broke.
         expect(proxy.stats.folderBytes).toBeLessThan(size + 64 * 1024);
         expect(await sha256(result.path)).toBe(await sha256(small));
+      } finally {
+        await provider.close();
+        await proxy.close();
+        proxy = undefined;
+      }
+    }, 300_000);
+
+    it('a connection that keeps dropping ends, after the retries, in a named error with the partial marker kept', async () => {
+      const size = (await import('node:fs')).statSync(small).size;
+      proxy = await startFolderProxy(vcsim.url, { cutAtOffset: size / 2, cuts: 100 });
+      const { provider, vm } = await open(proxy.url);
+      try {
+        const guest = await vm('DC0_C0_RP0_VM1');
+        const source = await provider.openDisk(guest, guest.disks[0]!, { transport: 'datastore' });
+        const dir = await targetDir('dropping');
+        const error = await copyDisk({ source, target: { kind: 'filesystem', dir }, retries: 2, retryDelayMs: 10 }).catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: 'SOURCE_FAILED', message: expect.stringContaining('[LocalDS_0] DC0_C0_RP0_VM1/disk1-flat.vmdk') });
+        expect(existsSync(join(dir, 'disk.img.v2v-partial'))).toBe(true);
       } finally {
         await provider.close();
         await proxy.close();
