@@ -119,7 +119,8 @@ export class DatastoreSource implements RandomAccessSource {
       return u;
     };
     const probe = new DatastoreSource(client, url, { datastore, descriptorPath: path, flatPath: path, size: 0 }, disk.file);
-    const descriptor = (await probe.get(path, 0, DESCRIPTOR_MAX_BYTES, undefined, true)).toString('latin1');
+    const buffer = Buffer.alloc(DESCRIPTOR_MAX_BYTES);
+    const descriptor = buffer.toString('latin1', 0, await probe.get(path, 0, buffer, undefined, true));
     const flat = flatExtentOf(descriptor, disk.file);
     const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '';
     const extent = { datastore, descriptorPath: path, flatPath: `${dir}${flat.fileName}`, size: flat.size };
@@ -132,13 +133,21 @@ export class DatastoreSource implements RandomAccessSource {
   /** The connections and the session belong to the vim25 client, which outlives every disk. */
   async close(): Promise<void> {}
 
-  read(offset: number, length: number, signal?: AbortSignal): Promise<Buffer> {
-    const end = Math.min(offset + length, this.size);
-    if (end <= offset) return Promise.resolve(Buffer.alloc(0));
-    return this.get(this.extent.flatPath, offset, end - offset, signal, false);
+  async read(offset: number, length: number, signal?: AbortSignal): Promise<Buffer> {
+    const buffer = Buffer.allocUnsafe(Math.max(0, Math.min(length, this.size - offset)));
+    return buffer.subarray(0, await this.readInto(buffer, offset, signal));
   }
 
-  private async get(path: string, offset: number, length: number, signal: AbortSignal | undefined, upTo: boolean, afterRelogin = false): Promise<Buffer> {
+  /** Into the engine's pooled buffers: no 4 MiB allocation per read. */
+  async readInto(buffer: Buffer, offset: number, signal?: AbortSignal): Promise<number> {
+    const length = Math.min(buffer.length, this.size - offset);
+    if (length <= 0) return 0;
+    return this.get(this.extent.flatPath, offset, buffer.subarray(0, length), signal, false);
+  }
+
+  /** Fills `out` from `offset` of the file (`upTo`: as much of it as the file has). */
+  private async get(path: string, offset: number, out: Buffer, signal: AbortSignal | undefined, upTo: boolean, afterRelogin = false): Promise<number> {
+    const length = out.length;
     const url = this.url(path);
     const cookie = this.client.sessionCookie;
     let res: Dispatcher.ResponseData;
@@ -154,28 +163,25 @@ export class DatastoreSource implements RandomAccessSource {
     if ((res.statusCode === 401 || res.statusCode === 403) && !afterRelogin) {
       await res.body.dump();
       await this.reloginOnce(cookie);
-      return this.get(path, offset, length, signal, upTo, true);
+      return this.get(path, offset, out, signal, upTo, true);
     }
     if (res.statusCode !== 206 && !(res.statusCode === 200 && offset === 0 && upTo)) {
       await res.body.dump();
       throw this.statusError(res.statusCode, path);
     }
-    const out = Buffer.allocUnsafe(length);
     let got = 0;
     let dropped: unknown;
     try {
+      // Read to the end, never break off: a body left unread closes the connection instead of reusing it.
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
         const room = Math.min(chunk.length, length - got);
         chunk.copy(out, got, 0, room);
         got += room;
-        if (got === length) break;
       }
     } catch (e) {
       dropped = e;
-    } finally {
-      if (got === length) res.body.destroy();
     }
-    if (upTo && !dropped) return out.subarray(0, got);
+    if (upTo && !dropped) return got;
     if (got !== length || dropped) {
       // Transient: the engine asks again for this range, not the whole disk.
       throw new SourceError('SOURCE_FAILED', `the connection dropped reading [${this.extent.datastore}] ${path} at offset ${offset} after ${got} of ${length} bytes`, {
@@ -184,7 +190,7 @@ export class DatastoreSource implements RandomAccessSource {
         details: { transient: true, offset },
       });
     }
-    return out;
+    return got;
   }
 
   /** Parallel reads refused together share one new session; a read refused on the new session too fails. */
