@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
+import { ChildProcesses } from '../../src/copy/children.js';
 import { CopyError } from '../../src/copy/errors.js';
 import { decompress, detectCompression, peek } from '../../src/copy/format.js';
 import type { StreamSource } from '../../src/copy/source.js';
@@ -231,6 +232,8 @@ export async function openRegistrySource(options: RegistrySourceOptions): Promis
     throw e;
   }
   const description = `docker://${ref.registry}/${ref.repository}:${ref.reference}`;
+  // A layer's decompressor runs as long as the stream is read; close() ends it.
+  const children = new ChildProcesses();
   return {
     kind: 'stream',
     description,
@@ -243,7 +246,7 @@ export async function openRegistrySource(options: RegistrySourceOptions): Promis
           throw new CopyError('IMAGE_UNSUPPORTED', `${description}: layer ${layer.digest} is zstd-compressed`, { hint: 'push the containerDisk with gzip or uncompressed layers' });
         const blob = await client.blob(layer, signal);
         const first = await peek(blob, 6);
-        const tarStream = decompress(first.rest, detectCompression(first.head), `${description} layer ${layer.digest}`);
+        const tarStream = decompress(first.rest, detectCompression(first.head), `${description} layer ${layer.digest}`, children);
         const found = await new Promise<Readable | undefined>((resolve, reject) => {
           walkTar(tarStream, `${description} layer ${layer.digest}`, async (entry, data) => {
             if (entry.type !== 'file' || !entry.name.startsWith('disk/')) return false;
@@ -272,6 +275,7 @@ export async function openRegistrySource(options: RegistrySourceOptions): Promis
       });
     },
     async close() {
+      await children.stop();
       await client.close();
     },
   };

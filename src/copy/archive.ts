@@ -2,6 +2,7 @@
 // Filesystem volume instead of a disk image, as CDI does.
 import { mkdir, open, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { ChildProcesses } from './children.js';
 import { CopyError } from './errors.js';
 import { decompress, detectCompression, peek } from './format.js';
 import type { DiskSource } from './source.js';
@@ -19,11 +20,12 @@ async function* randomAsStream(source: DiskSource & { kind: 'random' }, signal?:
 export async function extractArchive(source: DiskSource, dir: string, signal?: AbortSignal): Promise<ArchiveResult> {
   let ok = false;
   const marker = join(dir, '.v2v-partial');
+  const children = new ChildProcesses(signal);
   try {
     await writeFile(marker, JSON.stringify({ source: source.description, startedAt: new Date().toISOString() }) + '\n');
     const raw: AsyncIterable<Buffer> = source.kind === 'random' ? randomAsStream(source, signal) : ((await source.open(0, signal)) as AsyncIterable<Buffer>);
     const first = await peek(raw, 6);
-    const tar = decompress(first.rest, detectCompression(first.head), source.description);
+    const tar = decompress(first.rest, detectCompression(first.head), source.description, children);
     const result: ArchiveResult = { files: 0, bytes: 0 };
     await walkTar(tar, source.description, async (entry, data) => {
       if (signal?.aborted) throw signal.reason;
@@ -54,6 +56,7 @@ export async function extractArchive(source: DiskSource, dir: string, signal?: A
     ok = true;
     return result;
   } finally {
+    await children.stop();
     await source.close(ok).catch(() => undefined);
   }
 }

@@ -39,6 +39,7 @@
  * IMAGE_TOO_LARGE, IMAGE_CORRUPT, IMAGE_TRUNCATED, COPY_STALLED, CHECKSUM_MISMATCH, TARGET_WRITE_FAILED;
  * source errors pass through (SOURCE_TLS_UNTRUSTED, SOURCE_AUTH_FAILED, SOURCE_UNREACHABLE …);
  * InterruptedError on abort. The in-progress marker convention is described in target.ts.
+ * Every child process of a copy (xz, qemu-img) ends with it, whatever way it ends.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
@@ -47,6 +48,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { InterruptedError, V2vError, describe } from '../errors.js';
 import type { Logger } from '../log.js';
+import { ChildProcesses } from './children.js';
 import { CopyError } from './errors.js';
 import { SNIFF_BYTES, decompress, detectCompression, detectFormat, needsConversion, peek, rechunk, type Compression } from './format.js';
 import { ProgressMeter, type CopyProgress } from './progress.js';
@@ -172,6 +174,7 @@ export function zeroRuns(buf: Buffer, granule = GRANULE): { offset: number; leng
 class CopyRun {
   private readonly ctl = new AbortController();
   private readonly signal = this.ctl.signal;
+  private readonly children = new ChildProcesses(this.signal);
   private readonly meter: ProgressMeter;
   private lastMovement = performance.now();
   private lastCheckpoint = performance.now();
@@ -238,6 +241,8 @@ class CopyRun {
     } finally {
       for (const t of this.timers) clearInterval(t);
       external?.removeEventListener('abort', onExternalAbort);
+      // Before the target closes: a qemu-img still writing to it is stopped first.
+      await this.children.stop();
       await this.target?.close().catch(() => undefined);
       // A source whose close() hangs must not hang the run (nor let Node exit with the promise unsettled).
       let timer: NodeJS.Timeout | undefined;
@@ -535,7 +540,7 @@ class CopyRun {
         if (!seek) {
           const first = await peek(raw, 6);
           compression = detectCompression(first.head);
-          decoded = decompress(first.rest, compression, what);
+          decoded = decompress(first.rest, compression, what, this.children);
           const second = await peek(decoded, SNIFF_BYTES);
           format = detectFormat(second.head);
           decoded = second.rest;
@@ -642,12 +647,12 @@ class CopyRun {
   private async convertLocal(path: string, format: ImageFormat, compression: Compression): Promise<CopyResult> {
     const what = this.o.source.description;
     this.meter.phase = 'checking';
-    const info = await imageInfo(path, format, what);
+    const info = await imageInfo(path, format, what, this.children);
     if (info.backingFile)
       throw new CopyError('IMAGE_UNSUPPORTED', `${what}: the ${format} image has a backing file (${info.backingFile})`, {
         hint: 'flatten the image first (qemu-img convert -O qcow2)',
       });
-    await checkImage(path, format, what);
+    await checkImage(path, format, what, this.children);
     if (info.virtualSize > this.target.capacity) throw targetTooSmall(this.target, info.virtualSize);
     // Conversion restarts on a rerun: the marker says "incomplete", not where to resume.
     await this.begin(`${this.identity(info.virtualSize)}|${format}`, info.virtualSize, 0);
@@ -662,6 +667,7 @@ class CopyRun {
       format,
       target: this.target.path,
       targetIsZero: this.target.zeroedAfterPrepare,
+      children: this.children,
       signal: this.signal,
       onFraction: (f) => {
         this.lastMovement = performance.now();
@@ -683,7 +689,7 @@ class CopyRun {
     if (this.hash) {
       // Verify with qemu-img compare (reads the source image through its format), then hash the target.
       this.meter.phase = 'verifying';
-      const same = await compareImages(path, format, this.target.path, r.virtualSize);
+      const same = await compareImages(path, format, this.target.path, this.children);
       if (!same.identical) throw new CopyError('CHECKSUM_MISMATCH', `${this.target.path} differs from the source image: ${same.message}`, { hint: 'run again' });
       const h = createHash('sha256');
       for (let pos = 0; pos < r.virtualSize; pos += this.chunkSize) h.update(await this.target.read(pos, Math.min(this.chunkSize, r.virtualSize - pos)));

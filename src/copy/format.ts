@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import type { ChildProcesses } from './children.js';
 import { CopyError } from './errors.js';
 import type { ImageFormat } from './source.js';
 
@@ -48,12 +49,20 @@ export async function peek(input: AsyncIterable<Buffer>, n: number): Promise<{ h
   }
   const head = Buffer.concat(parts);
   async function* rest(): AsyncGenerator<Buffer> {
-    if (head.length) yield head;
-    if (ended) return;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value as Uint8Array);
+    try {
+      if (head.length) yield head;
+      if (ended) return;
+      for (;;) {
+        const r = await it.next();
+        if (r.done) {
+          ended = true;
+          return;
+        }
+        yield Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value as Uint8Array);
+      }
+    } finally {
+      // A consumer that stops early stops the input too (a decompressor, a network body).
+      if (!ended) await Promise.resolve(it.return?.()).catch(() => undefined);
     }
   }
   return { head, rest: rest() };
@@ -94,8 +103,8 @@ function gunzip(input: AsyncIterable<Buffer>, what: string): AsyncIterable<Buffe
   })();
 }
 
-function unxz(input: AsyncIterable<Buffer>, what: string): AsyncIterable<Buffer> {
-  const child = spawn('xz', ['--decompress', '--stdout', '--threads=0'], { stdio: ['pipe', 'pipe', 'pipe'] });
+function unxz(input: AsyncIterable<Buffer>, what: string, children: ChildProcesses): AsyncIterable<Buffer> {
+  const child = children.adopt(spawn('xz', ['--decompress', '--stdout', '--threads=0'], { stdio: ['pipe', 'pipe', 'pipe'] }));
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   let inputError: InputFailure | undefined;
@@ -154,9 +163,10 @@ function unxz(input: AsyncIterable<Buffer>, what: string): AsyncIterable<Buffer>
   })();
 }
 
-export function decompress(input: AsyncIterable<Buffer>, compression: Compression, what: string): AsyncIterable<Buffer> {
+/** `children` owns the decompressor process (xz), so the caller's end reaps it on every path. */
+export function decompress(input: AsyncIterable<Buffer>, compression: Compression, what: string, children: ChildProcesses): AsyncIterable<Buffer> {
   if (compression === 'gzip') return gunzip(input, what);
-  if (compression === 'xz') return unxz(input, what);
+  if (compression === 'xz') return unxz(input, what, children);
   return input;
 }
 

@@ -1,5 +1,6 @@
 // qemu-img for format work (qcow2, vmdk): we never parse those formats ourselves.
 import { spawn } from 'node:child_process';
+import type { ChildProcesses } from './children.js';
 import { CopyError } from './errors.js';
 import type { ImageFormat } from './source.js';
 
@@ -9,9 +10,10 @@ interface Run {
   stderr: string;
 }
 
-function run(args: string[], options: { signal?: AbortSignal; onStdout?: (text: string) => void } = {}): Promise<Run> {
+/** `children` owns the qemu-img process: it is killed when the work is stopped or ends. */
+function run(args: string[], children: ChildProcesses, options: { onStdout?: (text: string) => void } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn('qemu-img', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = children.adopt(spawn('qemu-img', args, { stdio: ['ignore', 'pipe', 'pipe'] }));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -20,13 +22,8 @@ function run(args: string[], options: { signal?: AbortSignal; onStdout?: (text: 
       else stdout += text;
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const onAbort = () => child.kill('SIGTERM');
-    options.signal?.addEventListener('abort', onAbort, { once: true });
     child.on('error', (e) => reject(new CopyError('COPY_FAILED', `cannot run qemu-img: ${e.message}`, { hint: 'install qemu-utils', cause: e })));
-    child.on('close', (code) => {
-      options.signal?.removeEventListener('abort', onAbort);
-      resolve({ code, stdout, stderr });
-    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
@@ -37,8 +34,8 @@ export interface ImageInfo {
 }
 
 /** `qemu-img info`; an image qemu cannot open is IMAGE_CORRUPT. */
-export async function imageInfo(path: string, format: ImageFormat, what: string): Promise<ImageInfo> {
-  const r = await run(['info', '--output=json', '-f', format, path]);
+export async function imageInfo(path: string, format: ImageFormat, what: string, children: ChildProcesses): Promise<ImageInfo> {
+  const r = await run(['info', '--output=json', '-f', format, path], children);
   if (r.code !== 0) {
     throw new CopyError('IMAGE_CORRUPT', `${what}: qemu-img cannot read the ${format} image: ${r.stderr.trim()}`, {
       hint: 'the image is damaged or not what it claims to be',
@@ -50,9 +47,9 @@ export async function imageInfo(path: string, format: ImageFormat, what: string)
 }
 
 /** `qemu-img check` (qcow2): exit 2 means corruption, 3 only leaked clusters (harmless). */
-export async function checkImage(path: string, format: ImageFormat, what: string): Promise<void> {
+export async function checkImage(path: string, format: ImageFormat, what: string, children: ChildProcesses): Promise<void> {
   if (format !== 'qcow2') return;
-  const r = await run(['check', '-f', format, path]);
+  const r = await run(['check', '-f', format, path], children);
   if (r.code === 0 || r.code === 3) return;
   throw new CopyError('IMAGE_CORRUPT', `${what}: the qcow2 image is corrupt: ${(r.stderr || r.stdout).trim().split('\n').slice(0, 3).join('; ')}`, {
     hint: 'the image is damaged: repair it at the origin (qemu-img check -r all) or export it again',
@@ -66,14 +63,14 @@ export async function convertToRaw(options: {
   format: ImageFormat;
   target: string;
   targetIsZero: boolean;
+  children: ChildProcesses;
   signal?: AbortSignal;
   onFraction?: (fraction: number) => void;
 }): Promise<void> {
   const args = ['convert', '-p', '-n', '-f', options.format, '-O', 'raw', '-W', '-m', '8'];
   if (options.targetIsZero) args.push('--target-is-zero');
   args.push(options.source, options.target);
-  const r = await run(args, {
-    ...(options.signal ? { signal: options.signal } : {}),
+  const r = await run(args, options.children, {
     onStdout: (text) => {
       const all = [...text.matchAll(/\((\d+(?:\.\d+)?)\/100%\)/g)];
       const last = all[all.length - 1];
@@ -92,8 +89,8 @@ export async function convertToRaw(options: {
 }
 
 /** `qemu-img compare` of an image against a raw target; a larger target's tail must read as zeros. */
-export async function compareImages(image: string, format: ImageFormat, raw: string, _virtualSize?: number): Promise<{ identical: boolean; message: string }> {
-  const r = await run(['compare', '-f', format, '-F', 'raw', image, raw]);
+export async function compareImages(image: string, format: ImageFormat, raw: string, children: ChildProcesses): Promise<{ identical: boolean; message: string }> {
+  const r = await run(['compare', '-f', format, '-F', 'raw', image, raw], children);
   if (r.code === 0) return { identical: true, message: r.stdout.trim() };
   if (r.code === 1) return { identical: false, message: r.stdout.trim() };
   throw new CopyError('COPY_FAILED', `qemu-img compare failed: ${r.stderr.trim()}`, { details: { qemuImg: r.stderr.trim() } });
