@@ -33,7 +33,11 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   const stderr = io.stderr ?? process.stderr;
   const runtime = io.runtime ?? runtimeFromEnv({});
   const signal = io.signal ?? new AbortController().signal;
-  const ctx: CliContext = { stdout, stderr, log: createLogger({ destination: stderr, level: runtime.logLevel }), runtime, signal, exitCode: ExitCode.ok };
+  // On a terminal the log is lines for a person, and an error is printed once, as `error CODE`;
+  // otherwise the log is JSON for machines, and carries the error as an event too.
+  const jsonLog = !(stderr as NodeJS.WriteStream).isTTY;
+  const log = createLogger({ destination: stderr, level: runtime.logLevel, json: jsonLog });
+  const ctx: CliContext = { stdout, stderr, log, runtime, signal, exitCode: ExitCode.ok };
   const stopping = (): void => ctx.log.warn({ reason: describe(signal.reason) }, 'stopping: what is copied is kept; run the same command again to resume');
   signal.addEventListener('abort', stopping, { once: true });
 
@@ -66,11 +70,11 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     // Whatever a stopped run threw on its way out (an aborted request, a killed child), it was stopped.
     const error = signal.aborted && !(e instanceof InterruptedError) ? new InterruptedError(describe(signal.reason), { cause: e }) : e;
     if (error instanceof V2vError) {
-      ctx.log.error({ code: error.code, err: error.toJSON() }, error.message);
+      if (jsonLog) ctx.log.error({ code: error.code, err: error.toJSON() }, error.message);
       printError(ctx, error);
       return error.exitCode;
     }
-    ctx.log.error({ err: describe(error) }, 'unexpected failure');
+    if (jsonLog) ctx.log.error({ err: describe(error) }, 'unexpected failure');
     stderr.write(`error INTERNAL: ${describe(error)}\n`);
     return ExitCode.failure;
   } finally {
