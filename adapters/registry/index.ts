@@ -12,7 +12,7 @@ import type { StreamSource } from '../../src/copy/source.js';
 import { walkTar } from '../../src/copy/tar.js';
 import { SourceError, UsageError } from '../../src/errors.js';
 import { registerSecret } from '../../src/redact.js';
-import { basicAuth, makeDispatcher, statusError, transportError } from '../../src/net/http-transport.js';
+import { basicAuth, discard, makeDispatcher, redirectTarget, statusError, transportError } from '../../src/net/http-transport.js';
 
 export interface ImageRef {
   registry: string;
@@ -127,7 +127,7 @@ class RegistryClient {
       throw await transportError(e, u.toString());
     }
     if (res.statusCode !== 200) {
-      await res.body.dump();
+      discard(res.body);
       throw statusError(res.statusCode === 400 ? 401 : res.statusCode, u.toString(), 'the registry token');
     }
     const body = (await res.body.json()) as { token?: string; access_token?: string };
@@ -161,8 +161,10 @@ class RegistryClient {
         }
         throw await transportError(e, url);
       }
+      // Whoever drops this body later (a consumer that stops early, an error path) must not crash the process.
+      res.body.on('error', () => undefined);
       if (res.statusCode === 401 && sameHost && !authRetried) {
-        await res.body.dump();
+        discard(res.body);
         authRetried = true;
         const challenge = parseChallenge(String(res.headers['www-authenticate'] ?? ''));
         if (challenge.scheme === 'bearer') this.authorization = await this.fetchToken(challenge.params);
@@ -170,9 +172,10 @@ class RegistryClient {
         else throw statusError(401, url, 'the image');
         continue;
       }
-      if (res.statusCode >= 300 && res.statusCode < 400 && res.headers['location']) {
-        await res.body.dump();
-        url = new URL(String(res.headers['location']), url).toString();
+      const next = redirectTarget(res.statusCode, res.headers['location'], url);
+      if (next !== undefined) {
+        discard(res.body);
+        url = next;
         continue;
       }
       return res;
@@ -183,7 +186,7 @@ class RegistryClient {
   async manifest(reference: string): Promise<{ manifest: Manifest; digest: string }> {
     const res = await this.get(`/v2/${this.ref.repository}/manifests/${reference}`, MANIFEST_TYPES);
     if (res.statusCode !== 200) {
-      await res.body.dump();
+      discard(res.body);
       throw statusError(res.statusCode, `${this.base}/v2/${this.ref.repository}/manifests/${reference}`, `the image ${this.ref.repository}:${reference}`);
     }
     const text = await res.body.text();
@@ -212,7 +215,7 @@ class RegistryClient {
     const url = `/v2/${this.ref.repository}/blobs/${d.digest}`;
     const res = await this.get(url, [], signal);
     if (res.statusCode !== 200) {
-      await res.body.dump();
+      discard(res.body);
       throw statusError(res.statusCode, `${this.base}${url}`, `layer ${d.digest}`);
     }
     return res.body as AsyncIterable<Buffer>;

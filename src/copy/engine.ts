@@ -36,7 +36,7 @@
  *   }
  *
  * Errors: CopyError (src/copy/errors.ts) with TARGET_TOO_SMALL (checked before the first byte moves),
- * IMAGE_TOO_LARGE, IMAGE_CORRUPT, IMAGE_TRUNCATED, COPY_STALLED, CHECKSUM_MISMATCH, TARGET_WRITE_FAILED;
+ * IMAGE_NOT_A_DISK (raw content smaller than one sector), IMAGE_TOO_LARGE, IMAGE_CORRUPT, IMAGE_TRUNCATED, COPY_STALLED, CHECKSUM_MISMATCH, TARGET_WRITE_FAILED;
  * source errors pass through (SOURCE_TLS_UNTRUSTED, SOURCE_AUTH_FAILED, SOURCE_UNREACHABLE …);
  * InterruptedError on abort. The in-progress marker convention is described in target.ts.
  * Every child process of a copy (xz, qemu-img) ends with it, whatever way it ends.
@@ -88,6 +88,8 @@ export interface CopyResult {
 
 const MiB = 2 ** 20;
 const GRANULE = 4096;
+// Less than one sector holds no partition table and no filesystem: an error page, not a disk.
+const MIN_DISK_BYTES = 512;
 const ZERO_CHUNK = Buffer.alloc(4 * MiB);
 // How often the target is fdatasync'ed and the marker advanced: at most this much is redone after a crash.
 const CHECKPOINT_MS = 5000;
@@ -177,6 +179,9 @@ class CopyRun {
   private readonly children = new ChildProcesses(this.signal);
   private readonly meter: ProgressMeter;
   private lastMovement = performance.now();
+  /** Bytes that came from the source (before decompression); random sources may count partial reads themselves. */
+  private received = 0;
+  private lastReceived = 0;
   private lastCheckpoint = performance.now();
   private timers: NodeJS.Timeout[] = [];
   private hash: Hash | undefined;
@@ -207,12 +212,23 @@ class CopyRun {
     this.timers.push(
       setInterval(
         () => {
+          const received = this.bytesReceived();
+          if (received !== this.lastReceived) {
+            // A slow source is still a moving one, even before a whole chunk is in.
+            this.lastReceived = received;
+            this.lastMovement = performance.now();
+          }
           if (performance.now() - this.lastMovement > stallMs) {
+            const done = this.meter.bytesDone;
             this.ctl.abort(
-              new CopyError('COPY_STALLED', `no data moved for ${Math.round(stallMs / 1000)} s from ${this.o.source.description} (at ${this.meter.bytesDone} bytes)`, {
-                hint: 'the source stopped sending: check the network or the source host, then run again to resume',
-                details: { bytesDone: this.meter.bytesDone, stallTimeoutMs: stallMs },
-              }),
+              new CopyError(
+                'COPY_STALLED',
+                `no data moved for ${Math.round(stallMs / 1000)} s from ${this.o.source.description}: it stopped after sending ${received} bytes${done !== received ? ` (${done} bytes of the disk done)` : ''}`,
+                {
+                  hint: 'the source stopped sending: check the network or the source host, then run again to resume',
+                  details: { bytesReceived: received, bytesDone: done, stallTimeoutMs: stallMs },
+                },
+              ),
             );
           }
         },
@@ -256,6 +272,12 @@ class CopyRun {
       await Promise.race([this.o.source.close(ok).catch((e: unknown) => this.o.log?.warn({ err: describe(e) }, 'closing the source failed')), limit]);
       clearTimeout(timer);
     }
+  }
+
+  /** What the source has sent so far: its own count when it keeps one (partial reads included), else ours. */
+  private bytesReceived(): number {
+    const src = this.o.source;
+    return src.kind === 'random' && src.bytesReceived !== undefined ? src.bytesReceived : this.received;
   }
 
   private moved(bytes: number): void {
@@ -351,6 +373,7 @@ class CopyRun {
       try {
         const buf = await guard(this.readOnce(src, offset, length), this.signal);
         const expected = Math.min(length, src.size - offset);
+        this.received += buf.length;
         if (buf.length < expected) throw new CopyError('SOURCE_UNREACHABLE', `short read at ${offset}: ${buf.length} of ${expected} bytes`, { details: { transient: true } });
         this.lastMovement = performance.now();
         return buf.length > expected ? buf.subarray(0, expected) : buf;
@@ -390,6 +413,7 @@ class CopyRun {
       return this.convertLocal(src.localPath, src.format, 'none');
     }
     const size = src.size;
+    if (size < MIN_DISK_BYTES) throw notADisk(src.description, size);
     if (size > this.target.capacity) throw targetTooSmall(this.target, size);
     const identity = this.identity(size);
     const resumeFrom = await this.resumePoint(identity);
@@ -505,17 +529,20 @@ class CopyRun {
   private async openCounted(src: StreamSource, offset: number): Promise<AsyncIterable<Buffer>> {
     const stream = await guard(src.open(offset, this.signal), this.signal);
     const signal = this.signal;
-    const moved = (): void => {
+    const moved = (bytes: number): void => {
       this.lastMovement = performance.now();
+      this.received += bytes;
     };
     return (async function* () {
       try {
         for await (const chunk of stream as AsyncIterable<Buffer | string>) {
           if (signal.aborted) throw abortReason(signal);
-          moved();
+          moved(chunk.length);
           yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
         }
       } finally {
+        // Destroying a body before its end makes some streams (undici's) emit 'error': nobody reads it any more.
+        stream.on('error', () => undefined);
         (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
       }
     })();
@@ -544,6 +571,8 @@ class CopyRun {
           const second = await peek(decoded, SNIFF_BYTES);
           format = detectFormat(second.head);
           decoded = second.rest;
+          // peek stops short only at the end: this is the whole image.
+          if (second.head.length < MIN_DISK_BYTES) throw notADisk(what, second.head.length);
           if (needsConversion(format)) return await this.downloadAndConvert(decoded, format, compression);
         }
         if (!prepared) {
@@ -705,6 +734,13 @@ class CopyRun {
   private convertedBytes(r: CopyResult): number {
     return this.target.kind === 'filesystem' ? r.bytesAllocated : r.virtualSize;
   }
+}
+
+function notADisk(what: string, size: number): CopyError {
+  return new CopyError('IMAGE_NOT_A_DISK', `${what} is ${size} bytes: too small to be a disk image (less than one ${MIN_DISK_BYTES}-byte sector)`, {
+    hint: 'the URL or file is not the image (an error page, a redirect notice, an empty file?): check it',
+    details: { size },
+  });
 }
 
 /** Copies one disk; see the module comment for the contract. */

@@ -14,6 +14,7 @@ export type CopyErrorCode =
   | 'IMAGE_UNSUPPORTED'
   | 'IMAGE_UNSAFE_PATH'
   | 'IMAGE_NOT_FOUND'
+  | 'IMAGE_NOT_A_DISK'
   | 'COPY_STALLED'
   | 'COPY_FAILED'
   | 'CHECKSUM_MISMATCH'

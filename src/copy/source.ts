@@ -53,6 +53,12 @@ export interface RandomAccessSource extends SourceBase {
    * `localPath`, which the engine then converts with qemu-img). Default raw.
    */
   readonly format?: ImageFormat;
+  /**
+   * Optional: bytes that have arrived so far, partial reads included. The
+   * stall timer sees a slow source still moving by it before a whole chunk is
+   * in, and a stall names how far the source got.
+   */
+  readonly bytesReceived?: number;
 }
 
 /**

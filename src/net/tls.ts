@@ -127,8 +127,11 @@ function pinnedConnector(thumbprint: string, timeoutMs: number): buildConnector.
     });
 }
 
-/** One undici Agent per endpoint: TLS trust, timeouts and keep-alive in one place. */
-export function makeAgent(tls: TlsOptions, timeouts: { connectMs?: number; requestMs?: number } = {}): Agent {
+/**
+ * One undici Agent per endpoint: TLS trust, timeouts and keep-alive in one place. `requestMs` bounds the
+ * wait for an answer and each silence in a body; `answerMs`, when given, the wait for an answer alone.
+ */
+export function makeAgent(tls: TlsOptions, timeouts: { connectMs?: number; requestMs?: number; answerMs?: number } = {}): Agent {
   return new Agent({
     connect: tls.pinnedThumbprint
       ? pinnedConnector(tls.pinnedThumbprint, timeouts.connectMs ?? 15_000)
@@ -137,7 +140,7 @@ export function makeAgent(tls: TlsOptions, timeouts: { connectMs?: number; reque
           rejectUnauthorized: !tls.insecureSkipVerify,
           timeout: timeouts.connectMs ?? 15_000,
         },
-    headersTimeout: timeouts.requestMs ?? 120_000,
+    headersTimeout: timeouts.answerMs ?? timeouts.requestMs ?? 120_000,
     bodyTimeout: timeouts.requestMs ?? 120_000,
     keepAliveTimeout: 30_000,
     connections: 8,

@@ -124,6 +124,7 @@ async function openPlannedSource(
   opts: ImportOptions,
   size: number | undefined,
   env: Readonly<NodeJS.ProcessEnv>,
+  signal: AbortSignal,
 ): Promise<{ source: DiskSource; upload?: UploadEndpoint }> {
   const tls = { ...(p.ca ? { ca: p.ca } : {}), ...(opts.insecureSkipTlsVerify ? { insecureSkipVerify: true } : {}) };
   const creds = { ...(p.username !== undefined ? { username: p.username } : {}), ...(p.password !== undefined ? { password: p.password } : {}) };
@@ -132,7 +133,7 @@ async function openPlannedSource(
       const url = p.source.url;
       if (url.startsWith('file://') || url.startsWith('/')) return { source: await openLocalFile(url.startsWith('file://') ? new URL(url).pathname : url) };
       if (!/^https?:\/\//.test(url)) throw new UsageError('USAGE', `--url ${url}: use http://, https://, docker:// or file://`, {});
-      return { source: await openHttpSource({ url, ...creds, ...tls, env }) };
+      return { source: await openHttpSource({ url, ...creds, ...tls, env, signal }) };
     }
     case 'registry':
       return { source: await openRegistrySource({ url: p.source.url, ...creds, ...tls, insecureRegistries: opts.insecureRegistry ?? [], env }) };
@@ -196,7 +197,7 @@ export function registerImport(program: Command, ctx: CliContext): void {
             };
 
       const { signal } = ctx;
-      const { source, upload } = await openPlannedSource(p, opts, size, ctx.runtime.env);
+      const { source, upload } = await openPlannedSource(p, opts, size, ctx.runtime.env, signal);
       if (upload) ctx.log.info({ url: upload.url }, 'waiting for an upload');
       const tty = Boolean((ctx.stderr as NodeJS.WriteStream).isTTY);
       const onProgress = (pr: CopyProgress) => {
