@@ -3,8 +3,9 @@
 // in cases/, and test/integration/hostile-<area>.test.ts runs one area.
 import type { HostileCase } from './harness.js';
 import { cliCases } from './cases/cli.js';
+import { netCases } from './cases/net.js';
 
-export const CATALOGUE: readonly HostileCase[] = [...cliCases];
+export const CATALOGUE: readonly HostileCase[] = [...cliCases, ...netCases];
 
 /** The catalogue's areas: the part of a case id before the first dot. */
 export const areaOf = (c: HostileCase): string => c.id.slice(0, c.id.indexOf('.'));

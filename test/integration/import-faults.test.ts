@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openHttpSource } from '../../adapters/index.js';
 import { makePki, type TestPki } from '../helpers/certs.js';
 import { runCli } from '../helpers/cli.js';
 import { imagesIdentical, makeImageSet, type ImageSet } from '../helpers/disk-images.js';
@@ -181,7 +182,27 @@ describe('source failures', () => {
     try {
       const r = await runCli(['import', '--url', `http://127.0.0.1:${(server.address() as AddressInfo).port}/disk.raw`, '--target', targetDir('stall'), '--stall-timeout', '1']);
       expect(r.stderr).toContain('error COPY_STALLED');
+      // Two 4 MiB reads, each of which got its first 1000 bytes: what arrived, not "0 bytes".
+      expect(r.stderr).toMatch(/stopped after sending 2000 bytes \(0 bytes of the disk done\)/);
       expect(r.code).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('a server that takes the request and never answers is SOURCE_NOT_RESPONDING at the answer deadline, not minutes later', async () => {
+    // The CLI's deadline is 60 s (the hostile catalogue waits it out); here the same source with 1 s.
+    const server: Server = createServer(() => undefined);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const started = Date.now();
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/disk.raw`;
+      await expect(openHttpSource({ url, answerDeadlineMs: 1000 })).rejects.toMatchObject({
+        code: 'SOURCE_NOT_RESPONDING',
+        message: `${url} accepted the connection but did not answer within 1 s`,
+      });
+      expect(Date.now() - started).toBeLessThan(10_000);
     } finally {
       server.closeAllConnections();
       server.close();
