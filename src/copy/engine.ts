@@ -52,6 +52,7 @@ import { ChildProcesses } from './children.js';
 import { CopyError } from './errors.js';
 import { SNIFF_BYTES, decompress, detectCompression, detectFormat, needsConversion, peek, rechunk, type Compression } from './format.js';
 import { ProgressMeter, type CopyProgress } from './progress.js';
+import { externalReferencesError, refuseExternalReferences } from './image-references.js';
 import { checkImage, compareImages, convertToRaw, imageInfo } from './qemu.js';
 import type { DiskSource, Extent, ImageFormat, RandomAccessSource, StreamSource } from './source.js';
 import { openTarget, targetTooSmall, type DiskTarget, type PartialMarker, type TargetSpec } from './target.js';
@@ -676,11 +677,10 @@ class CopyRun {
   private async convertLocal(path: string, format: ImageFormat, compression: Compression): Promise<CopyResult> {
     const what = this.o.source.description;
     this.meter.phase = 'checking';
+    // The header as qemu will read it, then qemu's own view of an image opened so that it follows nothing it can be told not to.
+    await refuseExternalReferences(path, format, what);
     const info = await imageInfo(path, format, what, this.children);
-    if (info.backingFile)
-      throw new CopyError('IMAGE_UNSUPPORTED', `${what}: the ${format} image has a backing file (${info.backingFile})`, {
-        hint: 'flatten the image first (qemu-img convert -O qcow2)',
-      });
+    if (info.references.length) throw externalReferencesError(what, format, info.references);
     await checkImage(path, format, what, this.children);
     if (info.virtualSize > this.target.capacity) throw targetTooSmall(this.target, info.virtualSize);
     // Conversion restarts on a rerun: the marker says "incomplete", not where to resume.

@@ -3,9 +3,10 @@
 // in cases/, and test/integration/hostile-<area>.test.ts runs one area.
 import type { HostileCase } from './harness.js';
 import { cliCases } from './cases/cli.js';
+import { imageCases } from './cases/image.js';
 import { netCases } from './cases/net.js';
 
-export const CATALOGUE: readonly HostileCase[] = [...cliCases, ...netCases];
+export const CATALOGUE: readonly HostileCase[] = [...cliCases, ...netCases, ...imageCases];
 
 /** The catalogue's areas: the part of a case id before the first dot. */
 export const areaOf = (c: HostileCase): string => c.id.slice(0, c.id.indexOf('.'));
