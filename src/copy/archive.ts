@@ -1,16 +1,231 @@
 // `contentType: archive`: a (possibly compressed) tar extracted into a
-// Filesystem volume instead of a disk image, as CDI does.
-import { mkdir, open, rm, symlink, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+// Filesystem volume instead of a disk image, as CDI does. Nothing is ever
+// written outside the volume, and no link the archive makes is left leading
+// out of it, however its links combine.
+import { closeSync, constants as fsConstants, fsync, lstatSync, readlinkSync, write } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { ChildProcesses } from './children.js';
 import { CopyError } from './errors.js';
 import { decompress, detectCompression, peek } from './format.js';
 import type { DiskSource } from './source.js';
-import { walkTar } from './tar.js';
+import { type SyscallError, mkdirAt, openAt, symlinkAt, unlinkAt } from './syscalls.js';
+import { walkTar, type TarEntry } from './tar.js';
 
 export interface ArchiveResult {
   files: number;
   bytes: number;
+}
+
+/** What a name in the target is when a path is resolved through it. */
+export type TreeNode = { kind: 'directory' | 'file' | 'missing' } | { kind: 'link'; target: string };
+
+/** Linux gives up after 40 links in one resolution (ELOOP); so do we. */
+const MAX_LINKS = 40;
+
+/**
+ * Resolves `path` (names relative to `from`, itself a link-free path below the
+ * root) as the kernel would, following every link `lookup` reports: the
+ * link-free path it reaches, `outside` when it leaves the root (an absolute
+ * link, or `..` above it), `loop` after too many links. Past a name that does
+ * not exist yet (or is a file), the rest is taken as written.
+ */
+export function resolveBeneath(path: readonly string[], lookup: (physical: readonly string[]) => TreeNode, from: readonly string[] = []): string[] | 'outside' | 'loop' {
+  const at = [...from];
+  const rest = [...path];
+  let links = 0;
+  /** Where the names that do not exist (yet) begin in `at`; `..` back above it makes the tree count again. */
+  let unknownFrom = Infinity;
+  while (rest.length) {
+    const name = rest.shift()!;
+    if (name === '' || name === '.') continue;
+    if (name === '..') {
+      if (!at.length) return 'outside';
+      at.pop();
+      if (at.length <= unknownFrom) unknownFrom = Infinity;
+      continue;
+    }
+    const node: TreeNode = at.length < unknownFrom ? lookup([...at, name]) : { kind: 'missing' };
+    if (node.kind === 'link') {
+      if (++links > MAX_LINKS) return 'loop';
+      if (node.target.startsWith('/')) return 'outside';
+      rest.unshift(...node.target.split('/'));
+      continue;
+    }
+    if (node.kind !== 'directory' && at.length < unknownFrom) unknownFrom = at.length;
+    at.push(name);
+  }
+  return at;
+}
+
+const writeFd = promisify(write);
+const fsyncFd = promisify(fsync);
+
+const O_CLOEXEC = 0o2000000;
+const AT_FDCWD = -100;
+const DIRECTORY = fsConstants.O_RDONLY | fsConstants.O_DIRECTORY | O_CLOEXEC;
+const NAMED_DIRECTORY = DIRECTORY | fsConstants.O_NOFOLLOW;
+const NEW_FILE = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_TRUNC | fsConstants.O_NOFOLLOW | O_CLOEXEC;
+
+const OUTCOME = {
+  outside: 'leads outside the target once the links in it are followed',
+  loop: `goes through more than ${MAX_LINKS} links`,
+};
+
+function unsafe(where: string, entry: TarEntry, why: string): CopyError {
+  return new CopyError('IMAGE_UNSAFE_PATH', `${where}: the archive entry "${entry.name}"${entry.linkName ? ` → "${entry.linkName}"` : ''} ${why}`, {
+    hint: 'the archive was built wrongly or maliciously; it is refused',
+    details: { entry: entry.name, ...(entry.linkName ? { link: entry.linkName } : {}) },
+  });
+}
+
+/**
+ * The target directory as an archive fills it. Each entry's place is found by
+ * resolving its path in the tree as it stands (the archive's links and any
+ * that were there) and refused when that leaves the directory; the kernel
+ * then walks that link-free path one name at a time with O_NOFOLLOW, so no
+ * write ever goes through a link, whatever changed in between. A symlink is
+ * made only when what it points to, resolved the same way, stays inside.
+ */
+class Extraction {
+  /** Every symlink this archive made, as link-free paths, for the final check. */
+  private readonly links: string[][] = [];
+  private readonly rootFd: number;
+
+  constructor(
+    private readonly root: string,
+    private readonly where: string,
+  ) {
+    this.rootFd = openAt(AT_FDCWD, root, DIRECTORY);
+  }
+
+  close(): void {
+    closeSync(this.rootFd);
+  }
+
+  private lookup = (physical: readonly string[]): TreeNode => {
+    const path = join(this.root, ...physical);
+    try {
+      const st = lstatSync(path);
+      if (st.isSymbolicLink()) return { kind: 'link', target: readlinkSync(path) };
+      return { kind: st.isDirectory() ? 'directory' : 'file' };
+    } catch {
+      return { kind: 'missing' };
+    }
+  };
+
+  private resolve(path: readonly string[], entry: TarEntry, from: readonly string[] = []): string[] {
+    const r = resolveBeneath(path, this.lookup, from);
+    if (Array.isArray(r)) return r;
+    throw unsafe(this.where, entry, OUTCOME[r]);
+  }
+
+  /** Opens the directory at a link-free path, making the names that are missing. */
+  private openDirectory(physical: readonly string[], entry: TarEntry): number {
+    let fd = openAt(this.rootFd, '.', DIRECTORY);
+    try {
+      for (const name of physical) {
+        let next: number;
+        try {
+          next = openAt(fd, name, NAMED_DIRECTORY);
+        } catch (e) {
+          if ((e as SyscallError).code !== 'ENOENT') throw e;
+          mkdirAt(fd, name, 0o777);
+          next = openAt(fd, name, NAMED_DIRECTORY);
+        }
+        closeSync(fd);
+        fd = next;
+      }
+      return fd;
+    } catch (e) {
+      closeSync(fd);
+      const code = (e as SyscallError).code;
+      // A link where the resolution saw a directory: the tree changed under us.
+      if (code === 'ELOOP') throw unsafe(this.where, entry, 'meets a link the kernel refuses to follow');
+      if (code === 'ENOTDIR' || code === 'EEXIST') throw unsafe(this.where, entry, 'goes through something that is not a directory');
+      throw e;
+    }
+  }
+
+  /** Removes what is at `name` unless it is a directory; tar's later entries replace earlier ones. */
+  private replace(dirfd: number, name: string, entry: TarEntry): void {
+    try {
+      unlinkAt(dirfd, name);
+    } catch (e) {
+      const code = (e as SyscallError).code;
+      if (code === 'ENOENT') return;
+      if (code === 'EISDIR') throw unsafe(this.where, entry, 'would replace a directory');
+      throw e;
+    }
+  }
+
+  async add(entry: TarEntry, data: AsyncIterable<Buffer>, result: ArchiveResult): Promise<void> {
+    if (entry.type === 'hardlink')
+      throw new CopyError('IMAGE_UNSUPPORTED', `${this.where}: hard links in archives are not supported ("${entry.name}")`, {
+        hint: 'make the archive with tar --hard-dereference',
+      });
+    if (entry.type === 'other') return;
+    const names = entry.name.split('/');
+    const base = names.pop()!;
+    const parent = this.resolve(names, entry);
+    const dirfd = this.openDirectory(parent, entry);
+    try {
+      if (entry.type === 'directory') {
+        try {
+          closeSync(openAt(dirfd, base, NAMED_DIRECTORY));
+        } catch {
+          this.replace(dirfd, base, entry);
+          mkdirAt(dirfd, base, 0o777);
+        }
+      } else if (entry.type === 'symlink') {
+        this.resolve(entry.linkName.split('/'), entry, parent);
+        this.replace(dirfd, base, entry);
+        symlinkAt(entry.linkName, dirfd, base);
+        this.links.push([...parent, base]);
+      } else {
+        this.replace(dirfd, base, entry);
+        const fd = openAt(dirfd, base, NEW_FILE, entry.mode & 0o777 || 0o644);
+        try {
+          for await (const piece of data) {
+            for (let done = 0; done < piece.length;) done += (await writeFd(fd, piece, done, piece.length - done, null)).bytesWritten;
+            result.bytes += piece.length;
+          }
+          await fsyncFd(fd);
+        } finally {
+          closeSync(fd);
+        }
+        result.files++;
+      }
+    } finally {
+      closeSync(dirfd);
+    }
+  }
+
+  /**
+   * Later entries can change what an earlier link goes through, so every link
+   * is resolved again in the tree as it ends, whether the archive was all in
+   * or refused half way: one that leads out is removed, never left behind.
+   * Returns the refusal for the first such link.
+   */
+  removeOutwardLinks(): CopyError | undefined {
+    let refusal: CopyError | undefined;
+    for (const link of this.links) {
+      const node = this.lookup(link);
+      if (node.kind !== 'link') continue;
+      const r = resolveBeneath(node.target.split('/'), this.lookup, link.slice(0, -1));
+      if (Array.isArray(r)) continue;
+      const entry: TarEntry = { name: link.join('/'), type: 'symlink', size: 0, mode: 0, linkName: node.target };
+      const dirfd = this.openDirectory(link.slice(0, -1), entry);
+      try {
+        unlinkAt(dirfd, link[link.length - 1]!);
+      } finally {
+        closeSync(dirfd);
+      }
+      refusal ??= unsafe(this.where, entry, `${OUTCOME[r]}, once the links after it are in`);
+    }
+    return refusal;
+  }
 }
 
 async function* randomAsStream(source: DiskSource & { kind: 'random' }, signal?: AbortSignal): AsyncGenerator<Buffer> {
@@ -20,9 +235,12 @@ async function* randomAsStream(source: DiskSource & { kind: 'random' }, signal?:
 export async function extractArchive(source: DiskSource, dir: string, signal?: AbortSignal): Promise<ArchiveResult> {
   let ok = false;
   const marker = join(dir, '.v2v-partial');
+  let tree: Extraction | undefined;
   const children = new ChildProcesses(signal);
   try {
     await writeFile(marker, JSON.stringify({ source: source.description, startedAt: new Date().toISOString() }) + '\n');
+    const extraction = new Extraction(dir, source.description);
+    tree = extraction;
     const raw: AsyncIterable<Buffer> = source.kind === 'random' ? randomAsStream(source, signal) : ((await source.open(0, signal)) as AsyncIterable<Buffer>);
     const first = await peek(raw, 6);
     const tar = decompress(first.rest, detectCompression(first.head), source.description, children);
@@ -30,32 +248,20 @@ export async function extractArchive(source: DiskSource, dir: string, signal?: A
     await walkTar(tar, source.description, async (entry, data) => {
       if (signal?.aborted) throw signal.reason;
       if (!entry.name) return;
-      const path = join(dir, entry.name);
-      if (entry.type === 'directory') await mkdir(path, { recursive: true });
-      else if (entry.type === 'symlink') {
-        await mkdir(dirname(path), { recursive: true });
-        await symlink(entry.linkName, path);
-      } else if (entry.type === 'file') {
-        await mkdir(dirname(path), { recursive: true });
-        const h = await open(path, 'w', entry.mode & 0o777 || 0o644);
-        try {
-          for await (const piece of data) {
-            await h.write(piece);
-            result.bytes += piece.length;
-          }
-          await h.sync();
-        } finally {
-          await h.close();
-        }
-        result.files++;
-      } else if (entry.type === 'hardlink') {
-        throw new CopyError('IMAGE_UNSUPPORTED', `${source.description}: hard links in archives are not supported ("${entry.name}")`, {});
-      }
+      await extraction.add(entry, data, result);
     });
+    const refusal = extraction.removeOutwardLinks();
+    if (refusal) throw refusal;
     await rm(marker, { force: true });
     ok = true;
     return result;
   } finally {
+    try {
+      if (!ok) tree?.removeOutwardLinks();
+    } catch {
+      // the failure that stopped the extraction is the one to report
+    }
+    tree?.close();
     await children.stop();
     await source.close(ok).catch(() => undefined);
   }

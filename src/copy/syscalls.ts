@@ -1,6 +1,8 @@
 // The few Linux calls Node does not expose, through koffi (already a
 // dependency for libvirt/VDDK): hole punching, block zero-out, device size,
-// and SEEK_DATA/SEEK_HOLE for local files' allocation maps.
+// SEEK_DATA/SEEK_HOLE for local files' allocation maps, and the *at calls that
+// work inside one directory by descriptor (archive extraction).
+import { constants as osConstants } from 'node:os';
 import koffi, { type LibraryHandle } from 'koffi';
 
 const FALLOC_FL_KEEP_SIZE = 0x01;
@@ -17,6 +19,10 @@ interface Libc {
   ioctlRange(fd: number, request: number, range: bigint[]): number;
   lseek(fd: number, offset: number, whence: number): number;
   syncFileRange: ReturnType<LibraryHandle['func']>;
+  openat: ReturnType<LibraryHandle['func']>;
+  mkdirat(dirfd: number, name: string, mode: number): number;
+  symlinkat(target: string, dirfd: number, name: string): number;
+  unlinkat(dirfd: number, name: string, flags: number): number;
   errno(): number;
 }
 
@@ -32,6 +38,10 @@ function load(): Libc {
     ioctlRange: lib.func('ioctl', 'int', ['int', 'unsigned long', koffi.pointer('uint64_t')]),
     lseek: lib.func('int64_t lseek(int fd, int64_t offset, int whence)'),
     syncFileRange: lib.func('int sync_file_range(int fd, int64_t offset, int64_t nbytes, unsigned int flags)'),
+    openat: lib.func('int openat(int dirfd, const char *path, int flags, ...)'),
+    mkdirat: lib.func('int mkdirat(int dirfd, const char *path, uint32_t mode)'),
+    symlinkat: lib.func('int symlinkat(const char *target, int dirfd, const char *path)'),
+    unlinkat: lib.func('int unlinkat(int dirfd, const char *path, int flags)'),
     errno: () => koffi.decode(errnoLocation(), 'int') as number,
   };
   return libc;
@@ -121,4 +131,43 @@ export function dataRanges(fd: number, size: number): { offset: number; length: 
     pos = end;
   }
   return out;
+}
+
+/** An errno as Node names it (`ENOENT`), for callers that branch on it like on fs errors. */
+export class SyscallError extends Error {
+  constructor(
+    readonly call: string,
+    readonly errno: number,
+    readonly code: string,
+  ) {
+    super(`${call} failed: ${code}`);
+  }
+}
+
+function failed(call: string): never {
+  const errno = load().errno();
+  throw new SyscallError(call, errno, Object.entries(osConstants.errno).find(([, n]) => n === errno)?.[0] ?? `errno ${errno}`);
+}
+
+/**
+ * openat(2) of one name in the directory `dirfd`: never a path, so with
+ * O_NOFOLLOW no symlink is followed anywhere and nothing leaves that directory.
+ */
+export function openAt(dirfd: number, name: string, flags: number, mode = 0): number {
+  const fd = load().openat(dirfd, name, flags, 'uint32_t', mode) as number;
+  if (fd < 0) failed(`openat(${name})`);
+  return fd;
+}
+
+export function mkdirAt(dirfd: number, name: string, mode: number): void {
+  if (load().mkdirat(dirfd, name, mode) !== 0) failed(`mkdirat(${name})`);
+}
+
+export function symlinkAt(target: string, dirfd: number, name: string): void {
+  if (load().symlinkat(target, dirfd, name) !== 0) failed(`symlinkat(${name})`);
+}
+
+/** Removes a name that is not a directory (AT_REMOVEDIR is never passed). */
+export function unlinkAt(dirfd: number, name: string): void {
+  if (load().unlinkat(dirfd, name, 0) !== 0) failed(`unlinkat(${name})`);
 }

@@ -138,7 +138,7 @@ export async function pushContainerDisk(
 }
 
 /** A ustar archive from raw entries (names unchecked: for hostile-archive tests). */
-export function makeTar(entries: { name: string; data?: Buffer; type?: '0' | '5' | '2'; link?: string }[]): Buffer {
+export function makeTar(entries: { name: string; data?: Buffer; type?: '0' | '1' | '5' | '2'; link?: string }[]): Buffer {
   const blocks: Buffer[] = [];
   for (const e of entries) {
     const data = e.data ?? Buffer.alloc(0);

@@ -2,11 +2,12 @@
 // named error, and nothing else. One table; each area's cases live beside it
 // in cases/, and test/integration/hostile-<area>.test.ts runs one area.
 import type { HostileCase } from './harness.js';
+import { archiveCases } from './cases/archive.js';
 import { cliCases } from './cases/cli.js';
 import { imageCases } from './cases/image.js';
 import { netCases } from './cases/net.js';
 
-export const CATALOGUE: readonly HostileCase[] = [...cliCases, ...netCases, ...imageCases];
+export const CATALOGUE: readonly HostileCase[] = [...cliCases, ...netCases, ...imageCases, ...archiveCases];
 
 /** The catalogue's areas: the part of a case id before the first dot. */
 export const areaOf = (c: HostileCase): string => c.id.slice(0, c.id.indexOf('.'));
