@@ -6,6 +6,7 @@ import { closeSync, constants as fsConstants, fsync, lstatSync, readlinkSync, wr
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { V2vError } from '../errors.js';
 import { ChildProcesses } from './children.js';
 import { CopyError } from './errors.js';
 import { decompress, detectCompression, peek } from './format.js';
@@ -160,38 +161,65 @@ class Extraction {
     }
   }
 
+  /** A failure of the volume itself (full, read-only, I/O), as the disk path names it. */
+  private writeFailed(entry: TarEntry, e: unknown): unknown {
+    if (e instanceof V2vError) return e;
+    const code = (e as NodeJS.ErrnoException).code;
+    return new CopyError('TARGET_WRITE_FAILED', `${this.where}: writing "${entry.name}" into ${this.root} failed: ${code ?? (e as Error).message}`, {
+      hint: code === 'ENOSPC' ? 'the target volume is full: use a larger volume' : 'check the target volume',
+      cause: e,
+      details: { entry: entry.name, errno: code },
+    });
+  }
+
   async add(entry: TarEntry, data: AsyncIterable<Buffer>, result: ArchiveResult): Promise<void> {
     if (entry.type === 'hardlink')
       throw new CopyError('IMAGE_UNSUPPORTED', `${this.where}: hard links in archives are not supported ("${entry.name}")`, {
         hint: 'make the archive with tar --hard-dereference',
       });
     if (entry.type === 'other') return;
+    // Only what touches the volume is a write failure; the data stream's own errors pass as they are.
+    const onTarget = async <T>(op: () => T | Promise<T>): Promise<T> => {
+      try {
+        return await op();
+      } catch (e) {
+        throw this.writeFailed(entry, e);
+      }
+    };
     const names = entry.name.split('/');
     const base = names.pop()!;
     const parent = this.resolve(names, entry);
-    const dirfd = this.openDirectory(parent, entry);
+    const dirfd = await onTarget(() => this.openDirectory(parent, entry));
     try {
       if (entry.type === 'directory') {
-        try {
-          closeSync(openAt(dirfd, base, NAMED_DIRECTORY));
-        } catch {
-          this.replace(dirfd, base, entry);
-          mkdirAt(dirfd, base, 0o777);
-        }
+        await onTarget(() => {
+          try {
+            closeSync(openAt(dirfd, base, NAMED_DIRECTORY));
+          } catch {
+            this.replace(dirfd, base, entry);
+            mkdirAt(dirfd, base, 0o777);
+          }
+        });
       } else if (entry.type === 'symlink') {
         this.resolve(entry.linkName.split('/'), entry, parent);
-        this.replace(dirfd, base, entry);
-        symlinkAt(entry.linkName, dirfd, base);
+        await onTarget(() => {
+          this.replace(dirfd, base, entry);
+          symlinkAt(entry.linkName, dirfd, base);
+        });
         this.links.push([...parent, base]);
       } else {
-        this.replace(dirfd, base, entry);
-        const fd = openAt(dirfd, base, NEW_FILE, entry.mode & 0o777 || 0o644);
+        const fd = await onTarget(() => {
+          this.replace(dirfd, base, entry);
+          return openAt(dirfd, base, NEW_FILE, entry.mode & 0o777 || 0o644);
+        });
         try {
           for await (const piece of data) {
-            for (let done = 0; done < piece.length;) done += (await writeFd(fd, piece, done, piece.length - done, null)).bytesWritten;
+            await onTarget(async () => {
+              for (let done = 0; done < piece.length;) done += (await writeFd(fd, piece, done, piece.length - done, null)).bytesWritten;
+            });
             result.bytes += piece.length;
           }
-          await fsyncFd(fd);
+          await onTarget(() => fsyncFd(fd));
         } finally {
           closeSync(fd);
         }
