@@ -35,10 +35,12 @@ function patch(path: string, from: string, to: string): void {
 /** `json:` pseudo-filename qemu follows as a backing file: the raw driver over the file driver. */
 export const jsonFilename = (path: string) => `json:${JSON.stringify({ driver: 'raw', file: { driver: 'file', filename: path } })}`;
 
+/** A descriptor as VMware writes one, disk database included: over 512 bytes, as real ones are. */
 function descriptor(createType: string, extents: string[], extra = ''): string {
   return [
     '# Disk DescriptorFile',
     'version=1',
+    'encoding="UTF-8"',
     'CID=fffffffe',
     'parentCID=ffffffff',
     `createType="${createType}"`,
@@ -47,7 +49,23 @@ function descriptor(createType: string, extents: string[], extra = ''): string {
     ...extents,
     '',
     extra,
-    'ddb.virtualHWVersion = "4"',
+    '# The Disk Data Base',
+    '#DDB',
+    '',
+    'ddb.adapterType = "lsilogic"',
+    'ddb.geometry.cylinders = "1"',
+    'ddb.geometry.heads = "255"',
+    'ddb.geometry.sectors = "63"',
+    'ddb.longContentID = "8f5a1c2b3d4e5f60718293a4b5c6d7e8"',
+    'ddb.uuid = "60 00 C2 9a 3b 4c 5d 6e-7f 80 91 a2 b3 c4 d5 e6"',
+    'ddb.virtualHWVersion = "14"',
+    'ddb.toolsInstallType = "4"',
+    'ddb.toolsVersion = "12352"',
+    'ddb.thinProvisioned = "1"',
+    'ddb.deletable = "true"',
+    'ddb.encoding = "UTF-8"',
+    'ddb.iofilters = ""',
+    'ddb.sidecars = ""',
     '',
   ].join('\n');
 }
