@@ -27,7 +27,8 @@ export interface Disk {
   key: string;
   name?: string;
   capacityBytes: number;
-  controller: { bus: Bus; model: string; key?: string };
+  /** Bus and model are absent when the source did not report them (an oVirt attachment without `interface`). */
+  controller: { bus?: Bus; model?: string; key?: string };
   unitNumber?: number;
   /** vSphere backing file, e.g. `[LocalDS_0] vm1/vm1.vmdk`. */
   file?: string;
@@ -54,10 +55,11 @@ export interface Disk {
   ovirt?: OvirtDiskFacts;
 }
 
+/** A fact the engine did not report stays absent: the checks then say they could not decide. */
 export interface OvirtDiskFacts {
-  interface: string;
-  storageType: string;
-  usesScsiReservation: boolean;
+  interface?: string;
+  storageType?: string;
+  usesScsiReservation?: boolean;
   passDiscard?: boolean;
   logicalName?: string;
   sgio?: string;
@@ -75,8 +77,8 @@ export interface Nic {
   key?: string;
   name?: string;
   mac: string;
-  /** vmxnet3 | e1000 | e1000e | pcnet32 | virtio | rtl8139 | sriov | … */
-  model: string;
+  /** vmxnet3 | e1000 | e1000e | pcnet32 | virtio | rtl8139 | sriov | …; absent when the source did not report it. */
+  model?: string;
   network: { id?: string; name: string; kind?: string };
   connected?: boolean;
   /** PCI slot where the source reports one; used to order NIC renaming. */
@@ -134,22 +136,26 @@ export interface VsphereFacts {
   tpm: boolean;
   connectionState?: string;
   guestHostName?: string;
+  /** Properties vSphere did not return (e.g. `config.hardware.device` of an inaccessible VM): the lists above are unknown, not empty. */
+  unreported?: string[];
 }
 
+/** What the engine reported of a VM; an optional fact it did not report stays absent. */
 export interface OvirtFacts {
   type: 'ovirt';
   status: string;
   cluster?: Ref;
   guestAgent?: { distribution?: string; version?: string };
-  usbEnabled: boolean;
+  usbEnabled?: boolean;
   placementAffinity?: string;
   ioThreads?: number;
   numaTuneMode?: string;
   origin?: string;
-  watchdogs: { model: string; action: string }[];
+  watchdogs: { model?: string; action?: string }[];
   /** Host devices passed through; `vgpu` marks mediated devices (capability mdev or an mdev type). */
   hostDevices: { name: string; capability?: string; mdevType?: string; vgpu?: boolean }[];
-  hasIllegalImages: boolean;
+  /** VMs only: templates have no such field. */
+  hasIllegalImages?: boolean;
   migratable?: boolean;
   /** The VM's own bios type (cluster_default resolved through the cluster): i440fx_sea_bios | q35_sea_bios | q35_ovmf | q35_secure_boot. */
   biosType?: string;
@@ -158,6 +164,12 @@ export interface OvirtFacts {
   stateless?: boolean;
   /** The VM's custom properties (e.g. `mdev_type`, `sap_agent`). */
   customProperties?: Record<string, string>;
+  /**
+   * What the engine did not report, by its API name (`disk_attachments`, `nics`, `snapshots`, `watchdogs`,
+   * `host_devices`, `bios.type`, …): the lists above are then empty because they are unknown, not because
+   * the VM has none.
+   */
+  unreported?: string[];
 }
 
 export interface SourceVm {

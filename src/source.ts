@@ -31,6 +31,8 @@ export interface SourceProvider {
   listVms(): Promise<SourceVm[]>;
   /** A reader of one of the VM's disks, for the copy engine. */
   openDisk(vm: SourceVm, disk: Disk, options: DiskOpenOptions): Promise<DiskSource>;
+  /** What the source could not tell (read after listVms): the run goes on, and the user is told. */
+  readonly warnings?: readonly string[];
   /** Request counters for benchmarks and tests. */
   stats(): { roundTrips: number };
   close(): Promise<void>;

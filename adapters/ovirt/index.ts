@@ -2,7 +2,7 @@ import type { SourceConfig } from '../../src/config/sources.js';
 import { readPassword, readSourceCa } from '../../src/config/sources.js';
 import type { Disk, SourceVm } from '../../src/model.js';
 import type { DiskOpenOptions, SourceProvider } from '../../src/source.js';
-import { OvirtClient, type WireFormat } from './client.js';
+import { OvirtClient, OvirtFaultError, type WireFormat } from './client.js';
 import { ImageioSource, type ImageioDownloadOptions } from './imageio.js';
 import { BLANK_TEMPLATE_ID, TEMPLATE_FOLLOW, VM_FOLLOW, byId, templateToSourceVm, toSourceVm, type OvirtLookup } from './inventory.js';
 import { OvirtServices, type CollectionService } from './services.js';
@@ -34,6 +34,7 @@ export interface OvirtSourceOptions {
 export class OvirtSource implements SourceProvider {
   readonly type = 'ovirt' as const;
   readonly services: OvirtServices;
+  readonly warnings: string[] = [];
 
   constructor(
     readonly name: string,
@@ -71,16 +72,31 @@ export class OvirtSource implements SourceProvider {
     return new OvirtSource(connection.name, client, options.pageSize ?? 100);
   }
 
-  /** Clusters, vNIC profiles, networks, storage domains and network filters: five requests, whatever the number of VMs. */
+  /**
+   * Clusters, vNIC profiles, networks, storage domains and network filters: five requests, whatever the
+   * number of VMs. They only name and complete what the VMs refer to, so one the engine cannot serve (an
+   * older engine has no `networkfilters`; a user may not read one) costs a warning, not the inventory.
+   */
   async lookup(): Promise<OvirtLookup> {
+    const unavailable: string[] = [];
+    const optional = async <T extends { id: string }>(service: CollectionService<T>): Promise<Map<string, T>> => {
+      try {
+        return byId(await service.list());
+      } catch (e) {
+        if (!(e instanceof OvirtFaultError && (e.status === 404 || e.status === 403))) throw e;
+        unavailable.push(service.path);
+        this.warnings.push(`the engine did not serve /${service.path} (HTTP ${e.status}): what the VMs take from it stays unknown (${e.message})`);
+        return new Map();
+      }
+    };
     const [clusters, vnicProfiles, networks, storageDomains, networkFilters] = await Promise.all([
-      this.services.clusters.list(),
-      this.services.vnicProfiles.list(),
-      this.services.networks.list(),
-      this.services.storageDomains.list(),
-      this.services.networkFilters.list(),
+      optional(this.services.clusters),
+      optional(this.services.vnicProfiles),
+      optional(this.services.networks),
+      optional(this.services.storageDomains),
+      optional(this.services.networkFilters),
     ]);
-    return { clusters: byId(clusters), vnicProfiles: byId(vnicProfiles), networks: byId(networks), storageDomains: byId(storageDomains), networkFilters: byId(networkFilters) };
+    return { clusters, vnicProfiles, networks, storageDomains, networkFilters, ...(unavailable.length ? { unavailable } : {}) };
   }
 
   /** Every VM, then every template but `Blank` (`isTemplate: true`), as vSphere lists them. */

@@ -19,6 +19,8 @@ export interface OvirtLookup {
   storageDomains: Map<string, StorageDomain>;
   /** Optional: without it, a profile's network filter is named by its id. */
   networkFilters?: Map<string, NetworkFilter>;
+  /** Collections the engine could not serve (an older engine has no `networkfilters`): their maps are empty. */
+  unavailable?: string[];
 }
 
 export function byId<T extends { id: string }>(list: T[]): Map<string, T> {
@@ -53,8 +55,9 @@ const DISK_BUS: Record<string, Bus> = {
   ide: 'ide',
 };
 
-export function busOf(diskInterface: string | undefined): Bus {
-  return (diskInterface && DISK_BUS[diskInterface]) || 'virtio';
+/** The bus of a disk interface; none for an interface the engine did not report or v2v does not know. */
+export function busOf(diskInterface: string | undefined): Bus | undefined {
+  return diskInterface ? DISK_BUS[diskInterface] : undefined;
 }
 
 /** `cluster_default` (or no bios type) means the cluster's bios type. */
@@ -84,14 +87,16 @@ function toDisk(att: DiskAttachment, lookup: OvirtLookup): CoreDisk {
   const disk: Disk = isDisk(att.disk) ? att.disk : { id: att.disk.id, shareable: false, storageDomains: [] };
   const domainLink = disk.storageDomains[0];
   const domain = domainLink ? ref(domainLink, lookup.storageDomains.get(domainLink.id)) : undefined;
-  const storageType = disk.storageType ?? 'image';
-  const capacity = storageType === 'lun' ? (disk.lunSize ?? disk.provisionedSize ?? 0) : (disk.provisionedSize ?? 0);
-  const iface = att.interface ?? 'virtio';
+  // What the engine did not report stays unknown: the checks say they could not decide, rather than pass.
+  const storageType = disk.storageType;
+  const capacity = storageType === 'lun' ? (disk.lunSize ?? disk.provisionedSize ?? 0) : (disk.provisionedSize ?? disk.lunSize ?? 0);
+  const iface = att.interface;
+  const bus = busOf(iface);
   return {
     key: disk.id,
     ...(disk.alias || disk.name ? { name: disk.alias ?? disk.name } : {}),
     capacityBytes: capacity,
-    controller: { bus: busOf(iface), model: iface, key: `ovirt:${iface}` },
+    controller: iface ? { ...(bus ? { bus } : {}), model: iface, key: `ovirt:${iface}` } : {},
     ...(domain ? { datastore: domain } : {}),
     shared: disk.shareable,
     ...(storageType === 'lun' ? { lun: true } : {}),
@@ -102,9 +107,9 @@ function toDisk(att: DiskAttachment, lookup: OvirtLookup): CoreDisk {
     ...(disk.format ? { format: disk.format } : {}),
     ...(disk.actualSize !== undefined ? { allocatedBytes: disk.actualSize } : {}),
     ovirt: {
-      interface: iface,
-      storageType,
-      usesScsiReservation: att.usesScsiReservation,
+      ...(iface ? { interface: iface } : {}),
+      ...(storageType ? { storageType } : {}),
+      ...(att.usesScsiReservation !== undefined ? { usesScsiReservation: att.usesScsiReservation } : {}),
       ...(att.passDiscard !== undefined ? { passDiscard: att.passDiscard } : {}),
       ...(att.logicalName ? { logicalName: att.logicalName } : {}),
       ...(disk.sgio ? { sgio: disk.sgio } : {}),
@@ -123,18 +128,18 @@ function toNic(nic: Nic, lookup: OvirtLookup): CoreNic {
   // A followed profile is complete; a bare link is completed from the profiles list.
   const profile = linked ? (isProfile(linked) ? linked : lookup.vnicProfiles.get(linked.id)) : undefined;
   const network = profile?.network ? ref(profile.network, lookup.networks.get(profile.network.id)) : undefined;
-  const iface = nic.interface ?? 'virtio';
+  const iface = nic.interface;
   return {
     key: nic.id,
     ...(nic.name ? { name: nic.name } : {}),
     mac: (nic.mac ?? '').toLowerCase(),
     ...(nic.reportedIps ? { guestIps: nic.reportedIps } : {}),
-    model: iface,
+    ...(iface ? { model: iface } : {}),
     // A NIC without a profile is unplugged from any network ("empty" profile).
     network: network ? { id: network.id, name: network.name, kind: 'network' } : { name: '', kind: 'none' },
     connected: nic.plugged && nic.linked !== false,
     ovirt: {
-      interface: iface,
+      ...(iface ? { interface: iface } : {}),
       plugged: nic.plugged,
       ...(nic.linked !== undefined ? { linked: nic.linked } : {}),
       ...(profile ? { vnicProfile: { id: profile.id, name: profile.name ?? profile.id } } : linked ? { vnicProfile: { id: linked.id, name: linked.id } } : {}),
@@ -150,20 +155,42 @@ function toNic(nic: Nic, lookup: OvirtLookup): CoreNic {
 function controllersOf(disks: CoreDisk[]): Controller[] {
   const seen = new Map<string, Controller>();
   for (const d of disks) {
-    const key = d.controller.key ?? `ovirt:${d.controller.model}`;
-    if (!seen.has(key)) seen.set(key, { key, bus: d.controller.bus, model: d.controller.model });
+    const { key, bus, model } = d.controller;
+    if (key && bus && model && !seen.has(key)) seen.set(key, { key, bus, model });
   }
   return [...seen.values()];
 }
 
 /** A template as a SourceVm (`isTemplate`, never running); its `status` is the template's (ok | locked | illegal). */
 export function templateToSourceVm(template: Vm, lookup: OvirtLookup): SourceVm {
-  return { ...toSourceVm(template, lookup), isTemplate: true, powerState: 'off' };
+  return { ...toSourceVm(template, lookup, 'template'), isTemplate: true, powerState: 'off' };
 }
 
-export function toSourceVm(vm: Vm, lookup: OvirtLookup): SourceVm {
+/** Collections `follow=` asks for, by kind: a template has no snapshots or host devices. */
+const FOLLOWED = {
+  vm: ['disk_attachments', 'nics', 'snapshots', 'watchdogs', 'host_devices'],
+  template: ['disk_attachments', 'nics', 'watchdogs'],
+} as const;
+
+/** The engine's names of what it did not report for this VM (or template). */
+function unreportedOf(vm: Vm, kind: 'vm' | 'template', biosType: string | undefined): string[] {
+  const present: Record<(typeof FOLLOWED)['vm'][number], unknown> = {
+    disk_attachments: vm.diskAttachments,
+    nics: vm.nics,
+    snapshots: vm.snapshots,
+    watchdogs: vm.watchdogs,
+    host_devices: vm.hostDevices,
+  };
+  const out: string[] = FOLLOWED[kind].filter((name) => present[name] === undefined);
+  // cluster_default (or nothing) that the cluster does not resolve: the firmware is a guess.
+  if (!biosType || biosType === 'cluster_default') out.push('bios.type');
+  return out;
+}
+
+export function toSourceVm(vm: Vm, lookup: OvirtLookup, kind: 'vm' | 'template' = 'vm'): SourceVm {
   const cluster = vm.cluster ? lookup.clusters.get(vm.cluster.id) : undefined;
   const biosType = resolveBiosType(vm.biosType, cluster);
+  const unreported = unreportedOf(vm, kind, biosType);
   const { firmware, secureBoot } = firmwareOf(biosType);
   const disks = (vm.diskAttachments ?? []).map((a) => toDisk(a, lookup));
   const customProperties = Object.fromEntries(vm.customProperties.map((p) => [p.name, p.value]));
@@ -200,24 +227,26 @@ export function toSourceVm(vm: Vm, lookup: OvirtLookup): SourceVm {
     snapshots,
     source: {
       type: 'ovirt',
-      status: vm.status ?? 'unknown',
+      // No status stays no status: the status rule refuses it by name rather than as a status called "unknown".
+      status: vm.status ?? '',
       ...(clusterRef ? { cluster: clusterRef } : {}),
       ...(vm.guestDistribution || vm.guestVersion
         ? { guestAgent: { ...(vm.guestDistribution ? { distribution: vm.guestDistribution } : {}), ...(vm.guestVersion ? { version: vm.guestVersion } : {}) } }
         : {}),
-      usbEnabled: vm.usbEnabled,
+      ...(vm.usbEnabled !== undefined ? { usbEnabled: vm.usbEnabled } : {}),
       ...(vm.placementAffinity ? { placementAffinity: vm.placementAffinity } : {}),
       ...(vm.ioThreads !== undefined ? { ioThreads: vm.ioThreads } : {}),
       ...(vm.numaTuneMode ? { numaTuneMode: vm.numaTuneMode } : {}),
       ...(vm.origin ? { origin: vm.origin } : {}),
-      watchdogs: (vm.watchdogs ?? []).map((w) => ({ model: w.model ?? '', action: w.action ?? '' })),
+      watchdogs: (vm.watchdogs ?? []).map((w) => ({ ...(w.model ? { model: w.model } : {}), ...(w.action ? { action: w.action } : {}) })),
       hostDevices,
-      hasIllegalImages: vm.hasIllegalImages,
+      ...(vm.hasIllegalImages !== undefined ? { hasIllegalImages: vm.hasIllegalImages } : {}),
       ...(vm.placementAffinity ? { migratable: vm.placementAffinity === 'migratable' } : {}),
       ...(biosType ? { biosType } : {}),
       threadsPerCore: vm.cpu.threads,
       ...(vm.stateless !== undefined ? { stateless: vm.stateless } : {}),
       ...(vm.customProperties.length ? { customProperties } : {}),
+      ...(unreported.length ? { unreported } : {}),
     },
   };
 }

@@ -50,7 +50,7 @@ function listQuery(o: ListOptions): Query {
 class CollectionService<T> {
   constructor(
     protected readonly client: OvirtClient,
-    protected readonly path: string,
+    readonly path: string,
     private readonly item: string,
     private readonly read: (n: ApiNode) => T,
   ) {}

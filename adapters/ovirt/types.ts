@@ -39,7 +39,7 @@ export interface DiskAttachment {
   interface?: string;
   bootable: boolean;
   readOnly: boolean;
-  usesScsiReservation: boolean;
+  usesScsiReservation?: boolean;
   passDiscard?: boolean;
   logicalName?: string;
   active?: boolean;
@@ -137,12 +137,12 @@ export interface Vm {
   cpu: { sockets: number; cores: number; threads: number };
   memory: number;
   biosType?: string;
-  usbEnabled: boolean;
+  usbEnabled?: boolean;
   placementAffinity?: string;
   ioThreads?: number;
   numaTuneMode?: string;
   origin?: string;
-  hasIllegalImages: boolean;
+  hasIllegalImages?: boolean;
   stateless?: boolean;
   customProperties: Property[];
   /** Present only when followed. */
@@ -232,7 +232,7 @@ export function readDiskAttachment(n: ApiNode): DiskAttachment {
     ...opt('interface', str(n, 'interface')),
     bootable: bool(n, 'bootable') ?? false,
     readOnly: bool(n, 'read_only') ?? false,
-    usesScsiReservation: bool(n, 'uses_scsi_reservation') ?? false,
+    ...opt('usesScsiReservation', bool(n, 'uses_scsi_reservation')),
     ...opt('passDiscard', bool(n, 'pass_discard')),
     ...opt('logicalName', str(n, 'logical_name')),
     ...opt('active', bool(n, 'active')),
@@ -344,12 +344,12 @@ export function readVm(n: ApiNode): Vm {
     cpu: { sockets: int(n, 'cpu.topology.sockets') ?? 1, cores: int(n, 'cpu.topology.cores') ?? 1, threads: int(n, 'cpu.topology.threads') ?? 1 },
     memory: int(n, 'memory') ?? 0,
     ...opt('biosType', str(n, 'bios.type')),
-    usbEnabled: bool(n, 'usb.enabled') ?? false,
+    ...opt('usbEnabled', bool(n, 'usb.enabled')),
     ...opt('placementAffinity', str(n, 'placement_policy.affinity')),
     ...opt('ioThreads', int(n, 'io.threads')),
     ...opt('numaTuneMode', str(n, 'numa_tune_mode')),
     ...opt('origin', str(n, 'origin')),
-    hasIllegalImages: bool(n, 'has_illegal_images') ?? false,
+    ...opt('hasIllegalImages', bool(n, 'has_illegal_images')),
     ...opt('stateless', bool(n, 'stateless')),
     customProperties: properties(n, 'custom_properties', 'custom_property'),
     ...opt('diskAttachments', diskAttachments),

@@ -319,6 +319,8 @@ export function toSourceVm(o: ObjectContent, lookup: Lookup): SourceVm {
       tpm: deviceNames.includes('VirtualTPM'),
       ...(str(p('runtime.connectionState')) ? { connectionState: str(p('runtime.connectionState'))! } : {}),
       ...(str(p('guest.hostName')) ? { guestHostName: str(p('guest.hostName'))! } : {}),
+      // An inaccessible or orphaned VM has no config: no devices is then unknown, not "no disks, no passthrough".
+      ...(o.props.has('config.hardware.device') ? {} : { unreported: ['config.hardware.device'] }),
     },
   };
 }

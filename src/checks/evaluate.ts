@@ -27,9 +27,20 @@ export function checkVm(vm: SourceVm, plan: VmPlan | undefined, target?: TargetF
   for (const rule of rules) {
     if (rule.appliesTo !== 'any' && rule.appliesTo !== vm.source.type) continue;
     if (rule.needsMapping && !plan) continue;
-    const findings = rule.test({ vm, ...(plan ? { plan } : {}), ...(target ? { target } : {}) });
-    if (findings.length === 0) continue;
-    concerns.push({ id: rule.id, category: rule.category, label: rule.label, assessment: findings.join('; '), hint: rule.hint, findings });
+    const input = { vm, ...(plan ? { plan } : {}), ...(target ? { target } : {}) };
+    const findings = rule.test(input);
+    if (findings.length > 0) concerns.push({ id: rule.id, category: rule.category, label: rule.label, assessment: findings.join('; '), hint: rule.hint, findings });
+    const unknown = rule.undecided?.(input) ?? [];
+    if (unknown.length > 0) {
+      concerns.push({
+        id: rule.id,
+        category: 'Warning',
+        label: `${rule.label}: not decided`,
+        assessment: unknown.join('; '),
+        hint: `the source did not report what this check needs: check it on the source by hand (${rule.hint})`,
+        findings: unknown,
+      });
+    }
   }
   concerns.sort((a, b) => ORDER[a.category] - ORDER[b.category]);
   return { id: vm.id, name: vm.name, powerState: vm.powerState, valid: !concerns.some((c) => c.category === 'Critical'), concerns };

@@ -34,6 +34,11 @@ export interface Rule {
   assessment: string;
   hint: string;
   test(input: CheckInput): string[];
+  /**
+   * What the rule could not decide because the source did not report a fact it needs, one message each
+   * naming the missing field. Such a VM does not pass silently: it gets a Warning under the rule's id.
+   */
+  undecided?(input: CheckInput): string[];
 }
 
 export function when(condition: boolean, message: string): string[] {

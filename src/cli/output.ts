@@ -39,8 +39,8 @@ export function inventoryTable(vms: SourceVm[]): string {
     `${vm.cpu.sockets * vm.cpu.coresPerSocket}`,
     humanBytes(vm.memoryMiB * 1024 * 1024),
     vm.firmware + (vm.secureBoot ? '+sb' : ''),
-    vm.disks.map((d) => `${d.controller.bus}:${humanBytes(d.capacityBytes)}`).join(',') || '-',
-    vm.nics.map((n) => `${n.model}/${n.mac}/${n.network.name}`).join(',') || '-',
+    vm.disks.map((d) => `${d.controller.bus ?? '?'}:${humanBytes(d.capacityBytes)}`).join(',') || '-',
+    vm.nics.map((n) => `${n.model ?? '?'}/${n.mac}/${n.network.name}`).join(',') || '-',
   ]);
   return table(['NAME', 'ID', 'POWER', 'GUEST', 'CPU', 'MEMORY', 'FIRMWARE', 'DISKS', 'NICS'], rows);
 }

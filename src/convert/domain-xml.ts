@@ -62,7 +62,7 @@ function domainName(vm: SourceVm): string {
 }
 
 function nicXml(nic: Nic): string {
-  const model = NIC_MODEL[nic.model];
+  const model = nic.model ? NIC_MODEL[nic.model] : undefined;
   return [
     "    <interface type='network'>",
     `      <mac address='${escapeXml(nic.mac.toLowerCase())}'/>`,
@@ -81,6 +81,8 @@ export function buildDomainXml(vm: SourceVm, disks: DomainDisk[]): string {
   if (disks.length === 0) throw new Error('buildDomainXml: a domain needs at least one disk');
   const used: Record<string, number> = {};
   const diskXml = disks.map((disk, i) => {
+    // A bus the source did not report is described as SCSI: virt-v2v then maps sdX names in the guest to the
+    // virtio disks, which is harmless when the guest already used vdX.
     const bus = disk.bus ?? vm.disks[i]?.controller.bus ?? 'scsi';
     const target = BUS_TARGET[bus];
     const index = used[target.prefix] ?? 0;

@@ -36,6 +36,7 @@ export class SourcePool {
         const started = performance.now();
         const all = await source.listVms();
         this.log.info({ source: source.name, vms: all.length, roundTrips: source.stats().roundTrips, ms: Math.round(performance.now() - started) }, 'inventory read');
+        for (const warning of source.warnings ?? []) this.log.warn({ source: source.name }, warning);
         return all;
       });
       this.inventories.set(key, vms);

@@ -74,6 +74,7 @@ export class VmBuilder {
       type: 'ovirt',
       status: 'down',
       cluster: { id: 'c-1', name: 'Default' },
+      origin: 'ovirt',
       usbEnabled: false,
       watchdogs: [],
       hostDevices: [],

@@ -4,7 +4,8 @@ import { OvirtSource } from '../../adapters/ovirt/index.js';
 import type { SourceVm } from '../../src/model.js';
 import { selectVm } from '../../src/source.js';
 import { runCli } from '../helpers/cli.js';
-import { IDS, buildVm, defaultInventory } from '../peers/ovirt/fixtures.js';
+import { checkVm } from '../../src/checks/evaluate.js';
+import { IDS, addOmissionVms, buildVm, defaultInventory } from '../peers/ovirt/fixtures.js';
 import { startOvirtFake, type OvirtFake } from '../peers/ovirt/server.js';
 
 const FIXTURE_VMS = defaultInventory().vms.length;
@@ -275,5 +276,60 @@ describe('v2v inventory --source <ovirt>', () => {
     expect(table.stdout).toMatch(/tpl-rhel8 \(template\)/);
     // The password never reaches the output.
     expect(res.stdout + res.stderr + table.stdout + table.stderr).not.toContain(fake.password);
+  });
+});
+
+describe('an engine that leaves things out', () => {
+  it('keeps a field it did not write unknown, and the rule that needs it says it could not decide', async () => {
+    const inventory = defaultInventory();
+    const omitted = addOmissionVms(inventory);
+    const fake = await startOvirtFake({ inventory });
+    try {
+      for (const format of ['xml', 'json'] as const) {
+        const source = await connect(fake, format, 100);
+        const vms = await source.listVms().finally(() => source.close());
+        const noDiskInterface = byName(vms, 'vm-omits-disk-attachment-interface');
+        expect(noDiskInterface.disks[0]!.controller).toEqual({});
+        expect(noDiskInterface.disks[0]!.ovirt).not.toHaveProperty('interface');
+        const noNicInterface = byName(vms, 'vm-omits-nic-interface');
+        expect(noNicInterface.nics[0]).not.toHaveProperty('model');
+        expect(ovirt(byName(vms, 'vm-omits-vm-usb'))).not.toHaveProperty('usbEnabled');
+        for (const { name, omission } of omitted) {
+          const concerns = checkVm(byName(vms, name), undefined).concerns.filter((c) => c.id === omission.rule);
+          expect(concerns, `${name} (${format})`).toHaveLength(1);
+          expect(concerns[0]!.category, name).toBe(omission.rule === 'ovirt.vm.status_invalid' ? 'Critical' : 'Warning');
+          expect(concerns[0]!.assessment, name).toContain(omission.element);
+        }
+      }
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  it('an engine without /networkfilters still lists every VM, with a warning, and names a filter by its id', async () => {
+    const fake = await startOvirtFake({ missingCollections: ['networkfilters'] });
+    try {
+      const source = await connect(fake, 'xml', 100);
+      const vms = await source.listVms().finally(() => source.close());
+      expect(vms.filter((vm) => !vm.isTemplate)).toHaveLength(FIXTURE_VMS);
+      expect(source.warnings).toEqual([expect.stringMatching(/did not serve \/networkfilters \(HTTP 404\)/)]);
+      expect(byName(vms, 'vm-running').nics[0]!.ovirt).toMatchObject({ networkFilter: IDS.filterVdsm });
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  it('an engine that serves no cluster leaves a cluster_default firmware unknown, and the secure boot rule says so', async () => {
+    const fake = await startOvirtFake({ missingCollections: ['clusters'] });
+    try {
+      const source = await connect(fake, 'xml', 100);
+      const vms = await source.listVms().finally(() => source.close());
+      const vm = byName(vms, 'vm-clean-cluster2');
+      expect(ovirt(vm).unreported).toContain('bios.type');
+      const secureBoot = checkVm(vm, undefined).concerns.filter((c) => c.id === 'ovirt.secure_boot.detected');
+      expect(secureBoot).toEqual([expect.objectContaining({ category: 'Warning', assessment: expect.stringContaining('bios.type') })]);
+    } finally {
+      await fake.stop();
+    }
   });
 });

@@ -415,3 +415,122 @@ describe('vm-import-operator conditions', () => {
     expect(importConditions(run(O().build(), GOOD_OVIRT_MAP))[1]).toMatchObject({ status: 'True', reason: 'MappingRulesVerificationCompleted' });
   });
 });
+
+// A fact the source did not report never passes a rule that needs it: the rule says, as a Warning under its
+// own id, that it could not decide, and names the field. The VM stays valid (nothing is known to be wrong).
+const undecidedCases: { id: string; vm: SourceVm; field: string }[] = [
+  {
+    id: 'ovirt.nic.interface_type.unsupported',
+    vm: O()
+      .nic({ model: undefined, ovirt: { interface: undefined } })
+      .build(),
+    field: 'nic.interface',
+  },
+  {
+    id: 'ovirt.nic.interface_type.unsupported',
+    vm: O()
+      .ovirt({ unreported: ['nics'] })
+      .with({ nics: [] })
+      .build(),
+    field: '(nics)',
+  },
+  {
+    id: 'ovirt.disk.interface_type.unsupported',
+    vm: O()
+      .disk({ controller: {}, ovirt: { interface: undefined } })
+      .build(),
+    field: 'disk_attachment.interface',
+  },
+  {
+    id: 'ovirt.disk.interface_type.unsupported',
+    vm: O()
+      .ovirt({ unreported: ['disk_attachments'] })
+      .with({ disks: [] })
+      .build(),
+    field: '(disk_attachments)',
+  },
+  {
+    id: 'ovirt.disk.storage_type.unsupported',
+    vm: O()
+      .disk({ ovirt: { storageType: undefined } })
+      .build(),
+    field: 'disk.storage_type',
+  },
+  { id: 'ovirt.disk.illegal_or_locked_status', vm: O().disk({ status: undefined }).build(), field: 'disk.status' },
+  {
+    id: 'ovirt.disk.scsi_reservation.enabled',
+    vm: O()
+      .disk({ ovirt: { usesScsiReservation: undefined } })
+      .build(),
+    field: 'disk_attachment.uses_scsi_reservation',
+  },
+  {
+    id: 'ovirt.host_devices.vgpu',
+    vm: O()
+      .ovirt({ unreported: ['host_devices'] })
+      .build(),
+    field: '(host_devices)',
+  },
+  { id: 'ovirt.snapshot.illegal', vm: O().snapshot({ status: undefined }).build(), field: 'snapshot.snapshot_status' },
+  { id: 'ovirt.vm.origin.kubevirt', vm: O().ovirt({ origin: undefined }).build(), field: '(origin)' },
+  { id: 'ovirt.usb.enabled', vm: O().ovirt({ usbEnabled: undefined }).build(), field: '(usb.enabled)' },
+  {
+    id: 'ovirt.watchdog.diag288',
+    vm: O()
+      .ovirt({ watchdogs: [{ action: 'reset' }] })
+      .build(),
+    field: 'watchdog.model',
+  },
+  { id: 'ovirt.disk.illegal_images', vm: O().ovirt({ hasIllegalImages: undefined }).build(), field: '(has_illegal_images)' },
+  {
+    id: 'ovirt.secure_boot.detected',
+    vm: O()
+      .ovirt({ unreported: ['bios.type'] })
+      .build(),
+    field: 'bios.type',
+  },
+  { id: 'vmware.os.unsupported', vm: V().guest('', '').build(), field: 'config.guestId' },
+  {
+    id: 'vmware.disk.controller.unsupported',
+    vm: V()
+      .vsphere({ unreported: ['config.hardware.device'] })
+      .with({ disks: [], nics: [] })
+      .build(),
+    field: 'config.hardware.device',
+  },
+  {
+    id: 'vmware.passthrough_device.detected',
+    vm: V()
+      .vsphere({ unreported: ['config.hardware.device'] })
+      .build(),
+    field: 'config.hardware.device',
+  },
+];
+
+describe('a fact the source did not report', () => {
+  it.each(undecidedCases)('$id says it could not decide, naming $field', ({ id, vm, field }) => {
+    const result = run(vm, vm.source.type === 'ovirt' ? GOOD_OVIRT_MAP : GOOD_VSPHERE_MAP);
+    const undecided = result.concerns.filter((c) => c.id === id);
+    expect(undecided.map((c) => c.category)).toEqual(['Warning']);
+    expect(undecided[0]!.label).toMatch(/not decided/);
+    expect(undecided[0]!.assessment).toContain(field);
+    expect(result.valid).toBe(true);
+  });
+
+  it('does not ask a template for what only a VM has', () => {
+    const template = O()
+      .template()
+      .ovirt({ origin: undefined, hasIllegalImages: undefined, unreported: ['snapshots', 'host_devices'] })
+      .build();
+    expect(run(template, GOOD_OVIRT_MAP).concerns).toEqual([]);
+  });
+
+  it('is Critical still when another disk is known to be wrong', () => {
+    const vm = O()
+      .disk({ ovirt: { interface: 'ide' } })
+      .addDisk({ controller: {}, ovirt: { interface: undefined, storageType: 'image', usesScsiReservation: false } })
+      .build();
+    const concerns = run(vm, GOOD_OVIRT_MAP).concerns.filter((c) => c.id === 'ovirt.disk.interface_type.unsupported');
+    expect(concerns.map((c) => c.category)).toEqual(['Critical', 'Warning']);
+  });
+});

@@ -1,4 +1,4 @@
-import type { Disk, OvirtFacts, SourceVm } from '../../model.js';
+import type { Disk, Nic, OvirtFacts, SourceVm } from '../../model.js';
 import { when, type Rule } from '../types.js';
 
 // oVirt rules: the seed's RHV prerequisites (§8.15.4.2) as Critical, with
@@ -11,16 +11,25 @@ function facts(vm: SourceVm): OvirtFacts {
   return vm.source;
 }
 
-function diskInterface(d: Disk): string {
+function diskInterface(d: Disk): string | undefined {
   return d.ovirt?.interface ?? d.controller.model;
 }
 
-function storageType(d: Disk): string {
-  return d.ovirt?.storageType ?? (d.lun ? 'lun' : 'image');
+function storageType(d: Disk): string | undefined {
+  return d.ovirt?.storageType ?? (d.lun ? 'lun' : undefined);
 }
 
 function diskLabel(d: Disk): string {
   return `disk ${d.name ?? d.key}`;
+}
+
+function nicLabel(n: Nic): string {
+  return `interface ${n.name ?? n.mac}`;
+}
+
+/** The engine did not report `field` of the VM at all (a collection `follow=` asked for, the bios type, …). */
+function unreported(vm: SourceVm, field: string, what: string): string[] {
+  return when(facts(vm).unreported?.includes(field) ?? false, `the engine did not report ${what} (${field})`);
 }
 
 const NIC_INTERFACES = /^(e1000|rtl8139|virtio)$/;
@@ -39,8 +48,12 @@ export const ovirtRules: Rule[] = [
     hint: 'change the NIC model to virtio in RHV',
     test: ({ vm }) =>
       vm.nics
-        .filter((n) => !NIC_INTERFACES.test(n.model))
-        .map((n) => `interface ${n.name ?? n.mac} uses model ${n.model} that is not supported. Supported models: e1000, rtl8139, virtio`),
+        .filter((n) => n.model !== undefined && !NIC_INTERFACES.test(n.model))
+        .map((n) => `${nicLabel(n)} uses model ${n.model} that is not supported. Supported models: e1000, rtl8139, virtio`),
+    undecided: ({ vm }) => [
+      ...unreported(vm, 'nics', "the VM's NICs"),
+      ...vm.nics.filter((n) => n.model === undefined).map((n) => `${nicLabel(n)}: the engine did not report its model (nic.interface); the target VM uses virtio`),
+    ],
   },
   {
     id: 'ovirt.disk.interface_type.unsupported',
@@ -50,7 +63,15 @@ export const ovirtRules: Rule[] = [
     assessment: 'Disk interfaces must be sata, virtio_scsi or virtio.',
     hint: 'change the disk interface in RHV (Edit Virtual Disk → Interface)',
     test: ({ vm }) =>
-      vm.disks.filter((d) => !DISK_INTERFACES.test(diskInterface(d))).map((d) => `${diskLabel(d)} uses interface ${diskInterface(d)}. Allowed values: sata, virtio_scsi, virtio`),
+      vm.disks
+        .filter((d) => diskInterface(d) !== undefined && !DISK_INTERFACES.test(diskInterface(d)!))
+        .map((d) => `${diskLabel(d)} uses interface ${diskInterface(d)}. Allowed values: sata, virtio_scsi, virtio`),
+    undecided: ({ vm }) => [
+      ...unreported(vm, 'disk_attachments', "the VM's disks"),
+      ...vm.disks
+        .filter((d) => diskInterface(d) === undefined)
+        .map((d) => `${diskLabel(d)}: the engine did not report its interface (disk_attachment.interface); virt-v2v is told it is on SCSI, the target VM uses virtio`),
+    ],
   },
   {
     id: 'ovirt.disk.storage_type.lun',
@@ -70,8 +91,9 @@ export const ovirtRules: Rule[] = [
     hint: 'only image disks can be imported',
     test: ({ vm }) =>
       vm.disks
-        .filter((d) => !(d.lun === true || /^(image|lun)$/.test(storageType(d))))
+        .filter((d) => storageType(d) !== undefined && !/^(image|lun)$/.test(storageType(d)!))
         .map((d) => `${diskLabel(d)} has illegal storage type: '${storageType(d)}'. Allowed value: 'image'`),
+    undecided: ({ vm }) => vm.disks.filter((d) => storageType(d) === undefined).map((d) => `${diskLabel(d)}: the engine did not report its storage type (disk.storage_type)`),
   },
   {
     id: 'ovirt.disk.illegal_or_locked_status',
@@ -81,6 +103,9 @@ export const ovirtRules: Rule[] = [
     assessment: "A disk's status cannot be illegal or locked.",
     hint: 'wait for the running operation to end, or repair the disk in RHV',
     test: ({ vm }) => vm.disks.filter((d) => BAD_DISK_STATUS.test(d.status ?? '')).map((d) => `${diskLabel(d)} has illegal status: '${d.status}'. Allowed value: 'ok'`),
+    // A direct LUN has no image and so no status; it is refused as a LUN anyway.
+    undecided: ({ vm }) =>
+      vm.disks.filter((d) => d.status === undefined && storageType(d) !== 'lun').map((d) => `${diskLabel(d)}: the engine did not report its status (disk.status)`),
   },
   {
     id: 'ovirt.disk.scsi_reservation.enabled',
@@ -90,6 +115,10 @@ export const ovirtRules: Rule[] = [
     assessment: 'SCSI reservation must be disabled.',
     hint: 'clear "Use SCSI Reservation" on the disk attachment in RHV',
     test: ({ vm }) => vm.disks.filter((d) => d.ovirt?.usesScsiReservation === true).map((d) => `${diskLabel(d)} has uses_scsi_reservation == true`),
+    undecided: ({ vm }) =>
+      vm.disks
+        .filter((d) => d.ovirt !== undefined && d.ovirt.usesScsiReservation === undefined)
+        .map((d) => `${diskLabel(d)}: the engine did not report whether it uses SCSI reservation (disk_attachment.uses_scsi_reservation)`),
   },
   {
     id: 'ovirt.disk.sgio.enabled',
@@ -112,6 +141,7 @@ export const ovirtRules: Rule[] = [
       facts(vm)
         .hostDevices.filter((h) => h.mdevType !== undefined || /^mdev$/.test(h.capability ?? ''))
         .map((h) => `VM uses vGPU device ${h.name}${h.mdevType ? ` (${h.mdevType})` : ''}`),
+    undecided: ({ vm }) => (vm.isTemplate ? [] : unreported(vm, 'host_devices', "the VM's host devices")),
   },
   {
     id: 'ovirt.snapshot.illegal',
@@ -121,6 +151,10 @@ export const ovirtRules: Rule[] = [
     assessment: 'The VM cannot have snapshots in an illegal (not ok) state.',
     hint: 'commit or undo the snapshot preview, or remove the broken snapshot in RHV',
     test: ({ vm }) => vm.snapshots.filter((s) => s.status !== undefined && !GOOD_SNAPSHOT_STATUS.test(s.status)).map((s) => `snapshot ${s.name} has status '${s.status}'`),
+    undecided: ({ vm }) => [
+      ...(vm.isTemplate ? [] : unreported(vm, 'snapshots', "the VM's snapshots")),
+      ...vm.snapshots.filter((s) => s.status === undefined).map((s) => `snapshot ${s.name}: the engine did not report its status (snapshot.snapshot_status)`),
+    ],
   },
   {
     id: 'ovirt.vm.origin.kubevirt',
@@ -130,6 +164,7 @@ export const ovirtRules: Rule[] = [
     assessment: 'A VM created in OpenShift Container Platform and then added to RHV cannot be imported.',
     hint: 'this VM already came from KubeVirt; use the original there',
     test: ({ vm }) => when(/^kubevirt$/.test(facts(vm).origin ?? ''), 'VM origin is kubevirt'),
+    undecided: ({ vm }) => when(!vm.isTemplate && facts(vm).origin === undefined, 'the engine did not report where the VM was created (origin)'),
   },
   {
     id: 'ovirt.usb.enabled',
@@ -138,7 +173,8 @@ export const ovirtRules: Rule[] = [
     label: 'USB enabled',
     assessment: 'The VM cannot be configured for USB devices.',
     hint: 'disable USB support on the VM in RHV',
-    test: ({ vm }) => when(facts(vm).usbEnabled, 'VM has USB enabled'),
+    test: ({ vm }) => when(facts(vm).usbEnabled === true, 'VM has USB enabled'),
+    undecided: ({ vm }) => when(facts(vm).usbEnabled === undefined, 'the engine did not report whether USB is enabled (usb.enabled)'),
   },
   {
     id: 'ovirt.watchdog.diag288',
@@ -149,8 +185,14 @@ export const ovirtRules: Rule[] = [
     hint: 'change the watchdog model to i6300esb, or remove it',
     test: ({ vm }) =>
       facts(vm)
-        .watchdogs.filter((w) => /^diag288$/.test(w.model))
+        .watchdogs.filter((w) => /^diag288$/.test(w.model ?? ''))
         .map((w) => `VM has unsupported watchdog configured: ${w.model}`),
+    undecided: ({ vm }) => [
+      ...unreported(vm, 'watchdogs', "the VM's watchdogs"),
+      ...facts(vm)
+        .watchdogs.filter((w) => w.model === undefined)
+        .map(() => 'the engine did not report the model of a watchdog (watchdog.model)'),
+    ],
   },
   {
     id: 'ovirt.vm.status_invalid',
@@ -161,7 +203,7 @@ export const ovirtRules: Rule[] = [
     hint: 'wait for the VM to settle (no migration, snapshot or suspend in progress)',
     test: ({ vm }) => {
       const status = facts(vm).status;
-      if (!status) return ["VM doesn't have any status"];
+      if (!status) return ["VM doesn't have any status: the engine did not report it (status)"];
       return when(!VM_STATUS.test(status), `VM has illegal status: ${status}. Only 'up' and 'down' are allowed.`);
     },
   },
@@ -172,7 +214,8 @@ export const ovirtRules: Rule[] = [
     label: 'Illegal images',
     assessment: 'The VM has disk images in an illegal state.',
     hint: 'repair or remove the illegal images in RHV',
-    test: ({ vm }) => when(facts(vm).hasIllegalImages, 'VM has illegal images'),
+    test: ({ vm }) => when(facts(vm).hasIllegalImages === true, 'VM has illegal images'),
+    undecided: ({ vm }) => when(!vm.isTemplate && facts(vm).hasIllegalImages === undefined, 'the engine did not report whether the VM has illegal images (has_illegal_images)'),
   },
   {
     id: 'ovirt.iothreads.configured',
@@ -233,6 +276,11 @@ export const ovirtRules: Rule[] = [
     assessment: 'The VM uses q35_secure_boot; the EFI variable store (NVRAM) is not carried over.',
     hint: 'check the guest boots with secure boot on the target',
     test: ({ vm }) => when(vm.secureBoot, 'VM uses q35_secure_boot bios'),
+    undecided: ({ vm }) =>
+      when(
+        facts(vm).unreported?.includes('bios.type') ?? false,
+        `the engine reported no bios type for the VM or its cluster (bios.type, cluster bios_type): the firmware is taken to be BIOS`,
+      ),
   },
   {
     id: 'ovirt.disk.shared.detected',

@@ -13,6 +13,11 @@ function diskName(d: Disk): string {
   return `disk "${d.name ?? d.key}"${d.file ? ` (${d.file})` : ''}`;
 }
 
+/** vSphere did not return the VM's devices: no rule over disks or devices can pass it. */
+function devicesUnreported(vm: SourceVm): string[] {
+  return when(facts(vm).unreported?.includes('config.hardware.device') ?? false, "vSphere did not report the VM's devices (config.hardware.device)");
+}
+
 function eachDisk(vm: SourceVm, pick: (d: Disk) => boolean, say: (d: Disk) => string): string[] {
   return vm.disks.filter(pick).map(say);
 }
@@ -61,9 +66,10 @@ export const vsphereRules: Rule[] = [
     test: ({ vm }) =>
       eachDisk(
         vm,
-        (d) => d.controller.bus !== 'sata' && !KNOWN_DISK_CONTROLLER.test(d.controller.model),
-        (d) => `${diskName(d)} is on ${d.controller.model} (${d.controller.bus})`,
+        (d) => d.controller.bus !== 'sata' && !KNOWN_DISK_CONTROLLER.test(d.controller.model ?? ''),
+        (d) => `${diskName(d)} is on ${d.controller.model ?? 'a controller vSphere did not name'} (${d.controller.bus ?? 'unknown bus'})`,
       ),
+    undecided: ({ vm }) => devicesUnreported(vm),
   },
   {
     id: 'vmware.passthrough_device.detected',
@@ -76,6 +82,7 @@ export const vsphereRules: Rule[] = [
       facts(vm)
         .devices.filter((d) => PASSTHROUGH.test(d))
         .map((d) => `the VM has a ${d}`),
+    undecided: ({ vm }) => devicesUnreported(vm),
   },
   {
     id: 'vmware.disk.capacity.invalid',
@@ -219,6 +226,7 @@ export const vsphereRules: Rule[] = [
       if (!sourceId && !name) return [];
       return when(!SUPPORTED_GUEST_ID.test(sourceId) && !SUPPORTED_GUEST_NAME.test(name), `guest "${name || sourceId}" (${sourceId || 'no guestId'})`);
     },
+    undecided: ({ vm }) => when(!vm.os.sourceId && !vm.os.name, 'vSphere did not report the guest OS (config.guestId, config.guestFullName)'),
   },
   {
     id: 'vmware.template',

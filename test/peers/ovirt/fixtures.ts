@@ -83,6 +83,8 @@ interface VmSpec {
   snapshots?: { description: string; type?: string; status?: string }[];
   watchdogs?: { model: string; action: string }[];
   hostDevices?: Entity[];
+  /** VM elements this engine leaves out (e.g. `usb`, `origin`, `has_illegal_images`), as an older or partial engine writes the VM. */
+  omit?: string[];
 }
 
 interface DiskSpec {
@@ -104,6 +106,8 @@ interface DiskSpec {
   backup?: string;
   sparse?: boolean;
   storageDomain?: string;
+  /** Elements left out of the disk attachment or the disk (e.g. `interface`, `uses_scsi_reservation`, `storage_type`). */
+  omit?: string[];
 }
 
 interface NicSpec {
@@ -115,6 +119,8 @@ interface NicSpec {
   profile?: string | null;
   /** What the guest agent reports on this NIC (the engine's reported devices). */
   reportedIps?: string[];
+  /** NIC elements left out (e.g. `interface`). */
+  omit?: string[];
 }
 
 let macCounter = 0;
@@ -206,8 +212,7 @@ export function buildVm(spec: VmSpec, inv: FakeInventory): FakeVm {
         storage_domains: { storage_domain: [{ id: d.storageDomain ?? IDS.sdData }] },
       });
     }
-    inv.disks.push(disk);
-    diskattachments.push({
+    const attachment: Entity = {
       id: diskId,
       active: true,
       bootable: d.bootable ?? i === 0,
@@ -218,7 +223,11 @@ export function buildVm(spec: VmSpec, inv: FakeInventory): FakeVm {
       ...(d.logicalName ? { logical_name: d.logicalName } : {}),
       disk: { id: diskId },
       vm: { id: vmId },
-    });
+    };
+    omit(disk, d.omit);
+    omit(attachment, d.omit);
+    inv.disks.push(disk);
+    diskattachments.push(attachment);
   });
   const nics: Entity[] = (spec.nics ?? [{}]).map((n, i) => {
     macCounter++;
@@ -243,17 +252,20 @@ export function buildVm(spec: VmSpec, inv: FakeInventory): FakeVm {
           },
         }
       : {};
-    return {
-      id,
-      name: n.name ?? `nic${i + 1}`,
-      interface: n.interface ?? 'virtio',
-      linked: n.linked ?? true,
-      plugged: n.plugged ?? true,
-      mac: { address: mac },
-      ...(profile ? { vnic_profile: { id: profile } } : {}),
-      ...reported,
-      vm: { id: vmId },
-    };
+    return omit(
+      {
+        id,
+        name: n.name ?? `nic${i + 1}`,
+        interface: n.interface ?? 'virtio',
+        linked: n.linked ?? true,
+        plugged: n.plugged ?? true,
+        mac: { address: mac },
+        ...(profile ? { vnic_profile: { id: profile } } : {}),
+        ...reported,
+        vm: { id: vmId },
+      },
+      n.omit,
+    );
   });
   const snapshots: Entity[] = [
     // Every VM has its `active` snapshot (the current state); real snapshots come on top.
@@ -277,7 +289,14 @@ export function buildVm(spec: VmSpec, inv: FakeInventory): FakeVm {
     })),
   ];
   const watchdogs: Entity[] = (spec.watchdogs ?? []).map((w, i) => ({ id: uid(`wd:${vmId}:${i}`), model: w.model, action: w.action, vm: { id: vmId } }));
+  omit(vm, spec.omit);
   return { vm, diskattachments, nics, snapshots, watchdogs, hostdevices: spec.hostDevices ?? [] };
+}
+
+/** Leaves `fields` out of `entity`: the engine writes no element for a value it does not have. */
+function omit(entity: Entity, fields: string[] | undefined): Entity {
+  for (const field of fields ?? []) delete entity[field];
+  return entity;
 }
 
 /** A template: a VM shape without run-time state, `status` ok | locked | illegal. */
@@ -476,4 +495,33 @@ export function defaultInventory(options: { extraCleanVms?: number } = {}): Fake
   for (const spec of specs) inv.vms.push(buildVm(spec, inv));
   inv.templates.push(blankTemplate(), buildTemplate({ name: 'tpl-rhel8', disks: [{ sizeGiB: 20 }] }, inv));
   return inv;
+}
+
+/**
+ * Fields a check needs that an engine may leave out (an older engine, or one whose attachment or NIC has
+ * no value), as `element` of `where` in the engine's own names, with the rule that needs it.
+ */
+export const OMISSIONS = [
+  { where: 'disk_attachment', element: 'interface', rule: 'ovirt.disk.interface_type.unsupported' },
+  { where: 'disk_attachment', element: 'uses_scsi_reservation', rule: 'ovirt.disk.scsi_reservation.enabled' },
+  { where: 'disk', element: 'storage_type', rule: 'ovirt.disk.storage_type.unsupported' },
+  { where: 'disk', element: 'status', rule: 'ovirt.disk.illegal_or_locked_status' },
+  { where: 'nic', element: 'interface', rule: 'ovirt.nic.interface_type.unsupported' },
+  { where: 'vm', element: 'usb', rule: 'ovirt.usb.enabled' },
+  { where: 'vm', element: 'origin', rule: 'ovirt.vm.origin.kubevirt' },
+  { where: 'vm', element: 'has_illegal_images', rule: 'ovirt.disk.illegal_images' },
+  { where: 'vm', element: 'status', rule: 'ovirt.vm.status_invalid' },
+] as const;
+
+export type Omission = (typeof OMISSIONS)[number];
+
+/** One VM per omission, `vm-omits-<where>-<element>`, otherwise clean; returns the VMs' names. */
+export function addOmissionVms(inv: FakeInventory, omissions: readonly Omission[] = OMISSIONS): { name: string; omission: Omission }[] {
+  return omissions.map((omission) => {
+    const name = `vm-omits-${omission.where}-${omission.element}`.replace(/_/g, '-');
+    const leftOut = [omission.element];
+    const spec: VmSpec = omission.where === 'vm' ? { name, omit: leftOut } : omission.where === 'nic' ? { name, nics: [{ omit: leftOut }] } : { name, disks: [{ omit: leftOut }] };
+    inv.vms.push(buildVm(spec, inv));
+    return { name, omission };
+  });
 }

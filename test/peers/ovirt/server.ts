@@ -53,6 +53,8 @@ export interface OvirtFakeOptions {
   maxReaders?: number;
   /** Searches ignore the `page` clause (every page is page 1), as a broken engine or proxy might. */
   ignorePage?: boolean;
+  /** Collections this engine has no service for (404), e.g. `networkfilters` on an engine older than 4.2. */
+  missingCollections?: string[];
 }
 
 export interface LoggedRequest {
@@ -304,7 +306,7 @@ export async function startOvirtFake(options: OvirtFakeOptions = {}): Promise<Ov
     }
     const [collection, id, sub, subId] = parts;
     if (collection === 'imagetransfers') return imageTransfers(req, res, id, sub);
-    const coll = COLLECTIONS[collection!];
+    const coll = options.missingCollections?.includes(collection!) ? undefined : COLLECTIONS[collection!];
     if (!coll || req.method !== 'GET') {
       fault(req, res, 404, 'Not Found', `No service for ${req.method} ${path}`);
       return;
