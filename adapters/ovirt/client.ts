@@ -7,6 +7,9 @@ import { decodeBody, encodeJson, encodeXml, str, type ApiNode } from './tree.js'
 
 export type WireFormat = 'xml' | 'json';
 
+/** Token renewals one request may wait for before its 401 is final. */
+const MAX_TOKEN_RENEWALS = 3;
+
 export interface OvirtClientOptions extends TlsOptions {
   /** `https://engine.example.com/ovirt-engine/api` */
   url: string;
@@ -43,6 +46,8 @@ export class OvirtClient {
   private readonly username: string;
   private readonly password: string;
   private token: string | undefined;
+  /** Whether the API ever accepted a token of ours: a 401 then means expiry, not a user the API refuses. */
+  private tokenAccepted = false;
   private mode: 'sso' | 'basic' = 'sso';
   /** One SSO request at a time: concurrent 401s share the renewal. */
   private acquiring: Promise<void> | undefined;
@@ -155,7 +160,7 @@ export class OvirtClient {
     return this.send('POST', path, {}, { rootName: 'action', body });
   }
 
-  private async send(method: 'GET' | 'POST', path: string, query: Query, payload?: { rootName: string; body: ApiNode }, reauthed = false): Promise<ApiNode> {
+  private async send(method: 'GET' | 'POST', path: string, query: Query, payload?: { rootName: string; body: ApiNode }, renewals = 0): Promise<ApiNode> {
     if (this.acquiring) await this.acquiring;
     if (!this.token && this.mode === 'sso') await this.acquireToken();
     const usedToken = this.token;
@@ -179,19 +184,32 @@ export class OvirtClient {
     }
     const text = await res.body.text();
     if (res.statusCode === 401) {
-      if (this.mode === 'sso' && !reauthed) {
-        // Tokens expire (the engine has no refresh): get a new one, once per request.
-        await this.renewToken(usedToken);
-        return this.send(method, path, query, payload, true);
+      if (this.mode === 'basic') {
+        throw new OvirtError('SOURCE_AUTH_FAILED', `${method} ${url.pathname}: the engine rejected ${this.username} (HTTP 401, basic authentication)`, {
+          hint: 'check the username (user@domain, e.g. admin@internal) and the password file of this source',
+        });
       }
+      // Tokens expire (the engine has no refresh). Every request that sees its token refused waits for one
+      // shared renewal and tries again; a few renewals in a row end it, so a refusing engine is no loop.
+      if (renewals < MAX_TOKEN_RENEWALS) {
+        await this.renewToken(usedToken);
+        return this.send(method, path, query, payload, renewals + 1);
+      }
+      // SSO took the password each time, so the password is right: what refuses is the API.
       throw new OvirtError(
         'SOURCE_AUTH_FAILED',
-        `${method} ${url.pathname}: the engine rejected the credentials (HTTP 401)${reauthed ? ' right after a new SSO token was issued' : ''}`,
+        this.tokenAccepted
+          ? `${method} ${url.pathname}: the engine's SSO tokens for ${this.username} stop working after a few requests (HTTP 401 after ${renewals} renewals)`
+          : `${method} ${url.pathname}: the engine's API refused every SSO token issued to ${this.username} (HTTP 401 after ${renewals} renewals)`,
         {
-          hint: 'check the user has access to the API (and the password file); a token that expires at once points at the engine SSO settings',
+          hint: this.tokenAccepted
+            ? "SSO accepted the credentials; check the engine's SSO token lifetime (engine-config SSO settings) and any proxy between v2v and the engine"
+            : 'SSO accepted the credentials; check that the user may use the REST API (a role with login permission on the system) and the engine SSO settings',
+          details: { status: 401, renewals },
         },
       );
     }
+    if (usedToken !== undefined) this.tokenAccepted = true;
     const contentType = typeof res.headers['content-type'] === 'string' ? res.headers['content-type'] : undefined;
     let decoded: ApiNode;
     try {
