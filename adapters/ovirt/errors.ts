@@ -1,5 +1,5 @@
 import { SourceError } from '../../src/errors.js';
-import { classifyTransportError, fetchPresentedCertificate } from '../../src/net/tls.js';
+import { classifyTransportError, tlsFailureHint } from '../../src/net/tls.js';
 
 /** The oVirt engine or its imageio daemon failed or refused. */
 export class OvirtError extends SourceError {}
@@ -10,16 +10,9 @@ export async function transportError(cause: unknown, url: URL, what: string): Pr
   const port = Number(url.port || 443);
   const where = `${url.hostname}:${port}`;
   if (failure.kind === 'tls') {
-    let presented = '';
-    try {
-      const cert = await fetchPresentedCertificate(url.hostname, port);
-      presented = ` The server presented a certificate with SHA-1 thumbprint ${cert.thumbprint} (subject ${cert.subject.replace(/\n/g, ', ')}; issuer ${cert.issuer.replace(/\n/g, ', ')}).`;
-    } catch {
-      // The hint stays useful without the thumbprint.
-    }
     return new OvirtError('SOURCE_TLS_UNTRUSTED', `${what}: TLS verification of ${where} failed (${failure.code})`, {
       cause,
-      hint: `set caFile to the engine CA (https://<engine>/ovirt-engine/services/pki-resource?resource=ca-certificate&format=X509-PEM-CA).${presented}`,
+      hint: await tlsFailureHint(url, failure.code, 'set caFile to the engine CA (https://<engine>/ovirt-engine/services/pki-resource?resource=ca-certificate&format=X509-PEM-CA)'),
       details: { tlsCode: failure.code },
     });
   }

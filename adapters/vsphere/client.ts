@@ -1,7 +1,7 @@
 import { request, type Dispatcher } from 'undici';
 import { SourceError } from '../../src/errors.js';
 import { redactUrl, registerSecret } from '../../src/redact.js';
-import { classifyTransportError, fetchPresentedCertificate, makeAgent, type TlsOptions } from '../../src/net/tls.js';
+import { classifyTransportError, makeAgent, tlsFailureHint, type TlsOptions } from '../../src/net/tls.js';
 import { asArray, envelope, escapeXml, isMoRef, moRefXml, readResponse, type MoRef, type SoapFault, type VimObject, type VimValue } from './xml.js';
 
 export interface ServiceContent {
@@ -183,16 +183,9 @@ export class VimClient {
     const failure = classifyTransportError(cause);
     const where = `${this.url.hostname}:${this.url.port || 443}`;
     if (failure.kind === 'tls') {
-      let presented = '';
-      try {
-        const cert = await fetchPresentedCertificate(this.url.hostname, Number(this.url.port || 443));
-        presented = ` The server presented a certificate with SHA-1 thumbprint ${cert.thumbprint} (subject ${cert.subject.replace(/\n/g, ', ')}; issuer ${cert.issuer.replace(/\n/g, ', ')}).`;
-      } catch {
-        // The hint stays useful without the thumbprint.
-      }
       return new SourceError('SOURCE_TLS_UNTRUSTED', `TLS verification of ${where} failed (${failure.code})`, {
         cause,
-        hint: `set caFile to the CA that signed the server certificate, or verify the server another way.${presented}`,
+        hint: await tlsFailureHint(this.url, failure.code, 'set caFile to the CA that signed the server certificate, or verify the server another way'),
         details: { tlsCode: failure.code },
       });
     }

@@ -4,7 +4,7 @@
 // foundation's source error codes.
 import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { SourceError } from '../errors.js';
-import { fetchPresentedCertificate, classifyTransportError, makeAgent, type TlsOptions } from './tls.js';
+import { classifyTransportError, makeAgent, tlsFailureHint, type TlsOptions } from './tls.js';
 import { redactUrl } from '../redact.js';
 
 function proxyConfigured(env: Readonly<NodeJS.ProcessEnv>): boolean {
@@ -55,14 +55,7 @@ export async function transportError(e: unknown, url: string, silenceMs = ANSWER
     });
   }
   if (failure.kind === 'tls') {
-    const u = new URL(url);
-    let hint = 'pass the CA that signed the server certificate (--ca, or the certConfigMap ca.pem)';
-    try {
-      const cert = await fetchPresentedCertificate(u.hostname, Number(u.port || 443));
-      hint += `; the server presented "${cert.subject.replace(/\n/g, ', ')}" issued by "${cert.issuer.replace(/\n/g, ', ')}", SHA-1 ${cert.thumbprint}`;
-    } catch {
-      // the hint stays generic
-    }
+    const hint = await tlsFailureHint(new URL(url), failure.code, 'pass the CA that signed the server certificate (--ca, or the certConfigMap ca.pem)');
     return new SourceError('SOURCE_TLS_UNTRUSTED', `the TLS certificate of ${shown} is not trusted (${failure.code})`, {
       hint,
       cause: e,

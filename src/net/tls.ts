@@ -13,6 +13,18 @@ export interface PresentedCertificate {
   issuer: string;
   validTo: string;
   pem: string;
+  /** The names it is valid for: its subject alternative names (DNS names, IP addresses), else its common name. */
+  names: string[];
+}
+
+function namesOf(x509: X509Certificate): string[] {
+  const alt = (x509.subjectAltName ?? '')
+    .split(/,\s*/)
+    .map((n) => /^(?:DNS|IP Address):(.+)$/.exec(n.trim())?.[1])
+    .filter((n): n is string => !!n);
+  if (alt.length) return alt;
+  const cn = /^CN=(.+)$/m.exec(x509.subject)?.[1];
+  return cn ? [cn] : [];
 }
 
 /**
@@ -29,7 +41,7 @@ export function fetchPresentedCertificate(host: string, port: number, timeoutMs 
         return;
       }
       const x509 = new X509Certificate(peer.raw);
-      resolve({ thumbprint: sha1Thumbprint(peer.raw), subject: x509.subject, issuer: x509.issuer, validTo: x509.validTo, pem: x509.toString() });
+      resolve({ thumbprint: sha1Thumbprint(peer.raw), subject: x509.subject, issuer: x509.issuer, validTo: x509.validTo, pem: x509.toString(), names: namesOf(x509) });
     });
     socket.on('timeout', () => socket.destroy(new Error(`TLS handshake with ${host}:${port} timed out`)));
     socket.on('error', reject);
@@ -83,6 +95,31 @@ export function errorCode(e: unknown): string | undefined {
     if (typeof code === 'string') return code;
   }
   return undefined;
+}
+
+/** Node checks the name only after the chain verified: these codes mean the CA is right and the name is not. */
+const NAME_MISMATCH_CODES = new Set(['ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH']);
+
+/**
+ * The hint for a TLS verification failure against `url`: for a name mismatch, that the certificate is
+ * trusted and which names it holds; otherwise `trustAdvice` (how to trust the server: caFile, --ca, …).
+ * Either way it names the certificate the server presented, read without trusting it.
+ */
+export async function tlsFailureHint(url: URL, code: string, trustAdvice: string): Promise<string> {
+  let cert: PresentedCertificate | undefined;
+  try {
+    cert = await fetchPresentedCertificate(url.hostname, Number(url.port || 443));
+  } catch {
+    // The hint stays useful without the certificate.
+  }
+  const presented = cert
+    ? ` The server presented a certificate with SHA-1 thumbprint ${cert.thumbprint} (subject ${cert.subject.replace(/\n/g, ', ')}; issuer ${cert.issuer.replace(/\n/g, ', ')}).`
+    : '';
+  if (NAME_MISMATCH_CODES.has(code)) {
+    const names = cert?.names.length ? cert.names.join(', ') : 'other names';
+    return `the certificate verifies against the trusted CA, but it is issued for ${names}, not ${url.hostname}: use one of those names in the URL, or reissue the certificate with ${url.hostname}.${presented}`;
+  }
+  return `${trustAdvice}.${presented}`;
 }
 
 export type TransportFailure = { kind: 'tls'; code: string } | { kind: 'unreachable'; code: string } | { kind: 'other'; code?: string };

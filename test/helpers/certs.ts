@@ -11,8 +11,11 @@ export interface TestPki {
   serverKey: string;
 }
 
-/** A private CA and a server certificate for 127.0.0.1 / localhost, made with openssl. */
-export function makePki(name = 'v2v-test'): TestPki {
+/**
+ * A private CA and a server certificate for 127.0.0.1 / localhost, made with openssl; `serverNames`
+ * replaces those names (subjectAltName entries such as `DNS:engine.example.com`).
+ */
+export function makePki(name = 'v2v-test', serverNames = ['IP:127.0.0.1', 'DNS:localhost']): TestPki {
   const dir = mkdtempSync(join(tmpdir(), `${name}-pki-`));
   const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   run(
@@ -35,7 +38,7 @@ export function makePki(name = 'v2v-test'): TestPki {
     'keyUsage=critical,keyCertSign,cRLSign',
   );
   run('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'server.key', '-out', 'server.csr');
-  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
+  writeFileSync(join(dir, 'ext.cnf'), `subjectAltName=${serverNames.join(',')}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
   run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'ext.cnf', '-out', 'server.pem');
   return {
     dir,

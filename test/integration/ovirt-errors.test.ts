@@ -65,6 +65,15 @@ describe('oVirt authentication and TLS errors', () => {
     expect((err as { hint: string }).hint).toMatch(/thumbprint ([0-9A-F]{2}:){19}[0-9A-F]{2}/);
   });
 
+  it('a certificate the CA verifies but issued for another name says so and names its names, instead of asking for caFile', async () => {
+    await withFake({ pki: makePki('ovirt-other-name', ['DNS:engine.example.com', 'DNS:engine']) }, async (other) => {
+      const err = (await connect(other, { ca: other.pki.caPem }).catch((e: unknown) => e)) as { code: string; hint: string };
+      expect(err).toMatchObject({ code: 'SOURCE_TLS_UNTRUSTED' });
+      expect(err.hint).toMatch(/verifies against the trusted CA, but it is issued for engine\.example\.com, engine, not 127\.0\.0\.1/);
+      expect(err.hint).not.toMatch(/caFile/);
+    });
+  });
+
   it('a URL that is not the API is CONFIG_INVALID before any request', async () => {
     const err = await OvirtSource.connect({
       name: 'x',
@@ -85,13 +94,30 @@ describe('oVirt authentication and TLS errors', () => {
 });
 
 describe('oVirt token renewal limits', () => {
-  it('a token rejected again right after renewal is SOURCE_AUTH_FAILED (renewed once, not in a loop)', async () => {
+  it('an API that refuses every token SSO issues is SOURCE_AUTH_FAILED after a few shared renewals, and does not blame the password', async () => {
     await withFake({ tokenMaxUses: 0 }, async (fake) => {
       const source = await connect(fake);
       try {
-        await expect(source.listVms()).rejects.toMatchObject({ code: 'SOURCE_AUTH_FAILED' });
-        // connect + one shared renewal.
-        expect(ssoRequests(fake)).toHaveLength(2);
+        const err = (await source.listVms().catch((e: unknown) => e)) as { code: string; message: string; hint: string };
+        expect(err).toMatchObject({ code: 'SOURCE_AUTH_FAILED', message: expect.stringMatching(/refused every SSO token/) });
+        // SSO took the password every time: the hint looks at the API side.
+        expect(err.hint).toMatch(/SSO accepted the credentials/);
+        expect(err.hint).not.toMatch(/password/);
+        // connect + three renewals, each shared by the seven requests listVms sends at once: bounded, not a loop.
+        expect(ssoRequests(fake)).toHaveLength(4);
+      } finally {
+        await source.close();
+      }
+    });
+  });
+
+  it('tokens that live fewer requests than run at once: every refused request shares one renewal per token and goes on', async () => {
+    // listVms sends seven requests at once; a token serves three, so four retry on the fresh token and one of them again.
+    await withFake({ tokenMaxUses: 3 }, async (fake) => {
+      const source = await connect(fake);
+      try {
+        expect((await source.listVms()).length).toBeGreaterThan(10);
+        expect(ssoRequests(fake)).toHaveLength(3);
       } finally {
         await source.close();
       }
