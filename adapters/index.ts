@@ -9,12 +9,15 @@ export { openHttpSource } from './http/index.js';
 export { openRegistrySource } from './registry/index.js';
 export { startUploadServer, type UploadEndpoint } from './upload/index.js';
 
-/** `env` is the environment main read: a source's `passwordEnv` is looked up there. */
-export async function openSource(config: SourceConfig, env: Readonly<NodeJS.ProcessEnv>): Promise<SourceProvider> {
+/**
+ * `env` is the environment main read: a source's `passwordEnv` is looked up there. `signal` stops waiting on
+ * a source that is slow to log in or to list: a stopped run ends at once, however slow the source.
+ */
+export async function openSource(config: SourceConfig, options: { env: Readonly<NodeJS.ProcessEnv>; signal?: AbortSignal }): Promise<SourceProvider> {
   switch (config.type) {
     case 'vsphere':
-      return VsphereSource.open(config, { env });
+      return VsphereSource.open(config, options);
     case 'ovirt':
-      return OvirtSource.open(config, { env });
+      return OvirtSource.open(config, options);
   }
 }

@@ -27,8 +27,8 @@ export interface DiskOpenOptions {
 export interface SourceProvider {
   readonly type: SourceType;
   readonly name: string;
-  /** Every VM and template, fully described. */
-  listVms(): Promise<SourceVm[]>;
+  /** Every VM and template, fully described; `signal` stops waiting for the source. */
+  listVms(options?: { signal?: AbortSignal }): Promise<SourceVm[]>;
   /** A reader of one of the VM's disks, for the copy engine. */
   openDisk(vm: SourceVm, disk: Disk, options: DiskOpenOptions): Promise<DiskSource>;
   /** What the source could not tell (read after listVms): the run goes on, and the user is told. */

@@ -72,26 +72,27 @@ export class OvirtClient {
     return new URL('../sso/oauth/token', this.apiUrl);
   }
 
-  async connect(): Promise<void> {
-    await this.acquireToken();
+  /** Gets the first SSO token; `signal` stops waiting for an engine that does not answer. */
+  async connect(signal?: AbortSignal): Promise<void> {
+    await this.acquireToken(signal);
   }
 
-  private acquireToken(): Promise<void> {
-    this.acquiring ??= this.requestToken().finally(() => {
+  private acquireToken(signal?: AbortSignal): Promise<void> {
+    this.acquiring ??= this.requestToken(signal).finally(() => {
       this.acquiring = undefined;
     });
     return this.acquiring;
   }
 
   /** Replaces `stale` unless another request already did. */
-  private async renewToken(stale: string | undefined): Promise<void> {
+  private async renewToken(stale: string | undefined, signal?: AbortSignal): Promise<void> {
     if (this.acquiring) return this.acquiring;
     if (this.token !== stale) return;
     this.token = undefined;
-    return this.acquireToken();
+    return this.acquireToken(signal);
   }
 
-  private async requestToken(): Promise<void> {
+  private async requestToken(signal?: AbortSignal): Promise<void> {
     this.roundTrips++;
     const form = new URLSearchParams({ grant_type: 'password', scope: 'ovirt-app-api', username: this.username, password: this.password });
     let res: Dispatcher.ResponseData;
@@ -101,8 +102,10 @@ export class OvirtClient {
         dispatcher: this.dispatcher,
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         body: form.toString(),
+        ...(signal ? { signal } : {}),
       });
     } catch (cause) {
+      if (signal?.aborted) throw signal.reason;
       throw await transportError(cause, this.ssoUrl, 'SSO token request');
     }
     const text = await res.body.text();
@@ -145,24 +148,33 @@ export class OvirtClient {
     return u;
   }
 
-  /** GET a collection or an entity; the body decoded into the JSON shape. */
-  async get(path: string, query: Query = {}): Promise<ApiNode> {
-    return this.send('GET', path, query);
+  /**
+   * GET a collection or an entity; the body decoded into the JSON shape. `signal` stops waiting (a run
+   * stopped while an engine is slow to list); requests that end something (cancel, finalize) take none.
+   */
+  async get(path: string, query: Query = {}, signal?: AbortSignal): Promise<ApiNode> {
+    return this.send('GET', path, query, { ...(signal ? { signal } : {}) });
   }
 
   /** POST an entity (`add`). */
   async add(path: string, rootName: string, body: ApiNode, query: Query = {}): Promise<ApiNode> {
-    return this.send('POST', path, query, { rootName, body });
+    return this.send('POST', path, query, { payload: { rootName, body } });
   }
 
   /** POST an action (`/…/finalize`): the body is an `action` element. */
   async action(path: string, body: ApiNode = {}): Promise<ApiNode> {
-    return this.send('POST', path, {}, { rootName: 'action', body });
+    return this.send('POST', path, {}, { payload: { rootName: 'action', body } });
   }
 
-  private async send(method: 'GET' | 'POST', path: string, query: Query, payload?: { rootName: string; body: ApiNode }, renewals = 0): Promise<ApiNode> {
+  private async send(
+    method: 'GET' | 'POST',
+    path: string,
+    query: Query,
+    { payload, signal }: { payload?: { rootName: string; body: ApiNode }; signal?: AbortSignal },
+    renewals = 0,
+  ): Promise<ApiNode> {
     if (this.acquiring) await this.acquiring;
-    if (!this.token && this.mode === 'sso') await this.acquireToken();
+    if (!this.token && this.mode === 'sso') await this.acquireToken(signal);
     const usedToken = this.token;
     const url = this.url(path, query);
     const mime = this.format === 'json' ? 'application/json' : 'application/xml';
@@ -178,11 +190,15 @@ export class OvirtClient {
           ...(payload ? { 'content-type': mime } : {}),
         },
         ...(payload ? { body: this.format === 'json' ? encodeJson(payload.body) : encodeXml(payload.rootName, payload.body) } : {}),
+        ...(signal ? { signal } : {}),
       });
     } catch (cause) {
+      if (signal?.aborted) throw signal.reason;
       throw await transportError(cause, url, `${method} ${url.pathname}`);
     }
-    const text = await res.body.text();
+    const text = await res.body.text().catch((cause: unknown) => {
+      throw signal?.aborted ? signal.reason : cause;
+    });
     if (res.statusCode === 401) {
       if (this.mode === 'basic') {
         throw new OvirtError('SOURCE_AUTH_FAILED', `${method} ${url.pathname}: the engine rejected ${this.username} (HTTP 401, basic authentication)`, {
@@ -192,8 +208,8 @@ export class OvirtClient {
       // Tokens expire (the engine has no refresh). Every request that sees its token refused waits for one
       // shared renewal and tries again; a few renewals in a row end it, so a refusing engine is no loop.
       if (renewals < MAX_TOKEN_RENEWALS) {
-        await this.renewToken(usedToken);
-        return this.send(method, path, query, payload, renewals + 1);
+        await this.renewToken(usedToken, signal);
+        return this.send(method, path, query, { ...(payload ? { payload } : {}), ...(signal ? { signal } : {}) }, renewals + 1);
       }
       // SSO took the password each time, so the password is right: what refuses is the API.
       throw new OvirtError(

@@ -44,7 +44,7 @@ export class OvirtSource implements SourceProvider {
     this.services = new OvirtServices(client);
   }
 
-  static async open(config: SourceConfig, options: OvirtSourceOptions & { env?: Readonly<NodeJS.ProcessEnv> } = {}): Promise<OvirtSource> {
+  static async open(config: SourceConfig, options: OvirtSourceOptions & { env?: Readonly<NodeJS.ProcessEnv>; signal?: AbortSignal } = {}): Promise<OvirtSource> {
     const password = await readPassword(config, options.env ?? {});
     const ca = await readSourceCa(config);
     return OvirtSource.connect(
@@ -53,7 +53,7 @@ export class OvirtSource implements SourceProvider {
     );
   }
 
-  static async connect(connection: OvirtConnection, options: OvirtSourceOptions = {}): Promise<OvirtSource> {
+  static async connect(connection: OvirtConnection, options: OvirtSourceOptions & { signal?: AbortSignal } = {}): Promise<OvirtSource> {
     const format = options.format ?? connection.format ?? 'xml';
     const client = new OvirtClient({
       url: connection.url,
@@ -64,7 +64,7 @@ export class OvirtSource implements SourceProvider {
       ...(connection.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
     });
     try {
-      await client.connect();
+      await client.connect(options.signal);
     } catch (e) {
       await client.close();
       throw e;
@@ -77,11 +77,11 @@ export class OvirtSource implements SourceProvider {
    * number of VMs. They only name and complete what the VMs refer to, so one the engine cannot serve (an
    * older engine has no `networkfilters`; a user may not read one) costs a warning, not the inventory.
    */
-  async lookup(): Promise<OvirtLookup> {
+  async lookup(signal?: AbortSignal): Promise<OvirtLookup> {
     const unavailable: string[] = [];
     const optional = async <T extends { id: string }>(service: CollectionService<T>): Promise<Map<string, T>> => {
       try {
-        return byId(await service.list());
+        return byId(await service.list({ ...(signal ? { signal } : {}) }));
       } catch (e) {
         if (!(e instanceof OvirtFaultError && (e.status === 404 || e.status === 403))) throw e;
         unavailable.push(service.path);
@@ -100,13 +100,14 @@ export class OvirtSource implements SourceProvider {
   }
 
   /** Every VM, then every template but `Blank` (`isTemplate: true`), as vSphere lists them. */
-  async listVms(): Promise<SourceVm[]> {
+  async listVms(options: { signal?: AbortSignal } = {}): Promise<SourceVm[]> {
+    const { signal } = options;
     const readAll = async (service: CollectionService<Vm>, follow: string): Promise<Vm[]> => {
       const all: Vm[] = [];
-      for await (const page of service.pages({ pageSize: this.pageSize, follow, search: 'sortby name asc' })) all.push(...page);
+      for await (const page of service.pages({ pageSize: this.pageSize, follow, search: 'sortby name asc', ...(signal ? { signal } : {}) })) all.push(...page);
       return all;
     };
-    const [lookup, vms, templates] = await Promise.all([this.lookup(), readAll(this.services.vms, VM_FOLLOW), readAll(this.services.templates, TEMPLATE_FOLLOW)]);
+    const [lookup, vms, templates] = await Promise.all([this.lookup(signal), readAll(this.services.vms, VM_FOLLOW), readAll(this.services.templates, TEMPLATE_FOLLOW)]);
     return [...vms.map((vm) => toSourceVm(vm, lookup)), ...templates.filter((t) => t.id !== BLANK_TEMPLATE_ID).map((t) => templateToSourceVm(t, lookup))];
   }
 

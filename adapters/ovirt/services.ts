@@ -36,6 +36,8 @@ export interface ListOptions {
   max?: number;
   follow?: string;
   caseSensitive?: boolean;
+  /** Stops waiting for the engine (the run was stopped). */
+  signal?: AbortSignal;
 }
 
 function listQuery(o: ListOptions): Query {
@@ -56,7 +58,7 @@ class CollectionService<T> {
   ) {}
 
   async list(options: ListOptions = {}): Promise<T[]> {
-    return items(await this.client.get(this.path, listQuery(options)), undefined, this.item).map(this.read);
+    return items(await this.client.get(this.path, listQuery(options), options.signal), undefined, this.item).map(this.read);
   }
 
   async get(id: string, options: { follow?: string } = {}): Promise<T> {

@@ -28,6 +28,8 @@ export interface VimClientOptions extends TlsOptions {
   url: string;
   dispatcher?: Dispatcher;
   requestTimeoutMs?: number;
+  /** Stops every call waiting on vCenter (the run was stopped); Logout keeps a short deadline of its own. */
+  signal?: AbortSignal;
 }
 
 const FAULT_CODES: Record<string, { code: string; hint: string }> = {
@@ -52,6 +54,8 @@ export class VimFaultError extends SourceError {
   }
 }
 
+const LOGOUT_MS = 10_000;
+
 /**
  * A small hand-written vim25 SOAP client: the handful of calls v2v needs,
  * a session cookie, paged property collection, and named faults.
@@ -68,6 +72,7 @@ export class VimClient {
   private version = '6.5';
   private credentials: { username: string; password: string } | undefined;
   private content: ServiceContent | undefined;
+  private readonly signal: AbortSignal | undefined;
 
   constructor(options: VimClientOptions) {
     this.url = new URL(options.url);
@@ -78,6 +83,7 @@ export class VimClient {
     };
     this.ownsDispatcher = !options.dispatcher;
     this.dispatcher = options.dispatcher ?? makeAgent(this.tls, { requestMs: options.requestTimeoutMs ?? 300_000 });
+    this.signal = options.signal;
   }
 
   get serviceContent(): ServiceContent {
@@ -125,7 +131,8 @@ export class VimClient {
 
   async logout(): Promise<void> {
     try {
-      if (this.cookie && this.content) await this.invoke('Logout', this.content.sessionManager, '', { retryAuth: false });
+      // Also after a stopped run: a vCenter that does not answer must not hold the exit for long.
+      if (this.cookie && this.content) await this.invoke('Logout', this.content.sessionManager, '', { retryAuth: false, signal: AbortSignal.timeout(LOGOUT_MS) });
     } catch {
       // A failed logout leaves a session that times out on its own; not worth failing the run.
     } finally {
@@ -135,9 +142,9 @@ export class VimClient {
   }
 
   /** One SOAP call. A NotAuthenticated fault (expired session) triggers one re-login. */
-  async invoke(method: string, self: MoRef, argsXml: string, options: { retryAuth?: boolean } = {}): Promise<VimValue | undefined> {
+  async invoke(method: string, self: MoRef, argsXml: string, options: { retryAuth?: boolean; signal?: AbortSignal } = {}): Promise<VimValue | undefined> {
     const body = envelope(`<${method} xmlns="urn:vim25">${moRefXml('_this', self)}${argsXml}</${method}>`);
-    const xml = await this.post(body, method);
+    const xml = await this.post(body, method, options.signal ?? this.signal);
     const result = readResponse(xml, method);
     if (result.ok) return result.returnval;
     if (result.fault.faultType === 'NotAuthenticated' && options.retryAuth !== false && this.credentials) {
@@ -148,7 +155,7 @@ export class VimClient {
     throw new VimFaultError(method, result.fault);
   }
 
-  private async post(body: string, method: string): Promise<string> {
+  private async post(body: string, method: string, signal: AbortSignal | undefined): Promise<string> {
     this.roundTrips++;
     let res: Dispatcher.ResponseData;
     try {
@@ -161,8 +168,10 @@ export class VimClient {
           ...(this.cookie ? { cookie: this.cookie } : {}),
         },
         body,
+        ...(signal ? { signal } : {}),
       });
     } catch (cause) {
+      if (signal?.aborted) throw signal.reason;
       throw await this.transportError(cause, method);
     }
     const setCookie = asArray(res.headers['set-cookie']).find((c) => c.startsWith('vmware_soap_session='));
@@ -170,7 +179,9 @@ export class VimClient {
       this.cookie = setCookie.split(';')[0];
       registerSecret(this.cookie!.slice('vmware_soap_session='.length));
     }
-    const text = await res.body.text();
+    const text = await res.body.text().catch((cause: unknown) => {
+      throw signal?.aborted ? signal.reason : cause;
+    });
     if (res.statusCode >= 400 && !text.includes('Fault>')) {
       throw new SourceError('SOURCE_API_ERROR', `${method}: HTTP ${res.statusCode} from ${redactUrl(this.url.href)}`, {
         hint: this.url.pathname.endsWith('/sdk') ? 'is this a vCenter or ESXi endpoint?' : 'the URL of a vSphere source ends in /sdk',

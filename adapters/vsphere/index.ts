@@ -26,12 +26,18 @@ export class VsphereSource implements SourceProvider {
     private readonly login?: { config: SourceConfig; password: string },
   ) {}
 
-  static async open(config: SourceConfig, options: { pageSize?: number; env?: Readonly<NodeJS.ProcessEnv> } = {}): Promise<VsphereSource> {
+  static async open(config: SourceConfig, options: { pageSize?: number; env?: Readonly<NodeJS.ProcessEnv>; signal?: AbortSignal } = {}): Promise<VsphereSource> {
     const password = await readPassword(config, options.env ?? {});
     const ca = await readSourceCa(config);
     // A provider Secret (check -f) pins the vCenter certificate by its thumbprint, as vm-import-operator does.
     const pinned = config.pinThumbprint && config.thumbprint && !ca && !config.insecureSkipVerify ? { pinnedThumbprint: config.thumbprint } : {};
-    const client = new VimClient({ url: config.url, ...(ca ? { ca } : {}), ...(config.insecureSkipVerify ? { insecureSkipVerify: true } : {}), ...pinned });
+    const client = new VimClient({
+      url: config.url,
+      ...(ca ? { ca } : {}),
+      ...(config.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
+      ...pinned,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     try {
       await client.connect(config.username, password);
     } catch (e) {

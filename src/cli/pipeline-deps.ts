@@ -9,7 +9,7 @@ import type { CliContext } from './context.js';
 
 /** The composition root's one pool: the real adapters, with the environment main read. */
 export function openSourcePool(ctx: CliContext): SourcePool {
-  return new SourcePool((config) => openSource(config, ctx.runtime.env), ctx.log);
+  return new SourcePool((config) => openSource(config, { env: ctx.runtime.env, signal: ctx.signal }), ctx.log, ctx.signal);
 }
 
 /** The real copy engine, virt-v2v, and libvirt's check of the domain XML: what convert, batch and pod run. */

@@ -16,6 +16,8 @@ export class SourcePool {
   constructor(
     private readonly openSource: OpenSource,
     private readonly log: Logger,
+    /** Stops a listing in progress (the run was stopped). */
+    private readonly signal?: AbortSignal,
   ) {}
 
   provider(config: SourceConfig): Promise<SourceProvider> {
@@ -34,7 +36,7 @@ export class SourcePool {
     if (!vms) {
       vms = this.provider(config).then(async (source) => {
         const started = performance.now();
-        const all = await source.listVms();
+        const all = await source.listVms(this.signal ? { signal: this.signal } : {});
         this.log.info({ source: source.name, vms: all.length, roundTrips: source.stats().roundTrips, ms: Math.round(performance.now() - started) }, 'inventory read');
         for (const warning of source.warnings ?? []) this.log.warn({ source: source.name }, warning);
         return all;
