@@ -4,15 +4,25 @@ import { createLogger } from '../log.js';
 import { ExitCode } from '../model.js';
 import { runtimeFromEnv, type Runtime } from '../runtime.js';
 import type { CliContext } from './context.js';
-import { registerInventory } from './commands/inventory.js';
-import { registerCheck } from './commands/check.js';
-import { registerPlan } from './commands/plan.js';
-import { registerImport } from './commands/import.js';
-import { registerConvert } from './commands/convert.js';
-import { registerPod } from './commands/pod.js';
-import { registerBatch } from './commands/batch.js';
 
 const VERSION = '0.1.0';
+
+/**
+ * The commands, loaded only once runProcess listens for signals: they bring in the adapters, koffi and the
+ * rest, most of a cold start, and a SIGTERM in that time would otherwise end the process as 143.
+ */
+async function loadCommands(): Promise<((program: Command, ctx: CliContext) => void)[]> {
+  const [inventory, check, plan, importing, convert, pod, batch] = await Promise.all([
+    import('./commands/inventory.js'),
+    import('./commands/check.js'),
+    import('./commands/plan.js'),
+    import('./commands/import.js'),
+    import('./commands/convert.js'),
+    import('./commands/pod.js'),
+    import('./commands/batch.js'),
+  ]);
+  return [inventory.registerInventory, check.registerCheck, plan.registerPlan, importing.registerImport, convert.registerConvert, pod.registerPod, batch.registerBatch];
+}
 
 function printError(ctx: CliContext, e: V2vError): void {
   ctx.stderr.write(`error ${e.code}: ${e.message}\n`);
@@ -51,15 +61,9 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .hook('preAction', (cmd) => {
       ctx.log.level = String(cmd.opts()['logLevel'] ?? runtime.logLevel);
     });
-  registerInventory(program, ctx);
-  registerCheck(program, ctx);
-  registerPlan(program, ctx);
-  registerImport(program, ctx);
-  registerConvert(program, ctx);
-  registerPod(program, ctx);
-  registerBatch(program, ctx);
 
   try {
+    for (const register of await loadCommands()) register(program, ctx);
     await program.parseAsync(argv);
     return ctx.exitCode;
   } catch (e) {
