@@ -34,12 +34,18 @@ function lingerUntil(signal: AbortSignal, ms: number): Promise<void> {
   });
 }
 
+/** How a pod run ended: its exit code, and the error that ended it (for the front end to print like any other). */
+export interface PodOutcome {
+  code: number;
+  error?: unknown;
+}
+
 /**
  * The conversion pod (SPEC §4.5): serves metrics and the results API while
  * the pipeline checks, copies and converts one VM, and leaves a one-line
- * summary in the termination log. Returns the exit code.
+ * summary in the termination log.
  */
-export async function runPod(o: PodOptions): Promise<number> {
+export async function runPod(o: PodOptions): Promise<PodOutcome> {
   const { signal } = o.deps;
   const metrics = new WorkerMetrics();
   const results: WorkerResults = { status: { phase: 'Pending', progress: 0, conditions: [], disks: [] }, warnings: [] };
@@ -56,6 +62,7 @@ export async function runPod(o: PodOptions): Promise<number> {
   let vmRef = 'the job';
   let summary: string;
   let code: number;
+  let error: unknown;
   try {
     setPhase('Validating', 'reading the job and the source');
     const job = await o.loadJob();
@@ -113,7 +120,7 @@ export async function runPod(o: PodOptions): Promise<number> {
     setPhase(interrupted ? 'Interrupted' : 'Failed', describe(e), 0);
     summary = `${interrupted ? 'interrupted' : 'failed'} ${vmRef}: ${errorCode}: ${results.status.error.message}`;
     code = interrupted ? ExitCode.interrupted : (err?.exitCode ?? ExitCode.failure);
-    o.log.error({ code: errorCode, ...(err?.hint ? { hint: err.hint } : {}) }, summary);
+    error = e;
   }
   try {
     await writeTermination(o.paths.terminationLog, summary);
@@ -122,7 +129,7 @@ export async function runPod(o: PodOptions): Promise<number> {
   } finally {
     await servers.close();
   }
-  return code;
+  return { code, ...(error !== undefined ? { error } : {}) };
 }
 
 async function writeTermination(path: string, line: string): Promise<void> {

@@ -29,7 +29,7 @@ export function registerPod(program: Command, ctx: CliContext): void {
     .option('--linger <seconds>', 'after success or failure, keep serving results this long or until SIGTERM', '0')
     .action(async (opts: PodArgs) => {
       const paths: PodPaths = { job: opts.job, secretDir: opts.secretDir, disksDir: opts.disksDir, blockPrefix: opts.blockPrefix, terminationLog: opts.terminationLog };
-      ctx.exitCode = await withSourcePool(ctx, (sources) =>
+      const outcome = await withSourcePool(ctx, (sources) =>
         runPod({
           loadJob: async () => conversionJobFromPodJob(await loadPodJob(paths.job), paths),
           paths,
@@ -39,5 +39,8 @@ export function registerPod(program: Command, ctx: CliContext): void {
           lingerMs: Number(opts.linger) * 1000,
         }),
       );
+      // The termination log is written; the error is printed and logged like any command's.
+      if (outcome.error !== undefined) throw outcome.error;
+      ctx.exitCode = outcome.code;
     });
 }
