@@ -6,8 +6,9 @@ import { archiveCases } from './cases/archive.js';
 import { cliCases } from './cases/cli.js';
 import { imageCases } from './cases/image.js';
 import { netCases } from './cases/net.js';
+import { signalCases } from './cases/signal.js';
 
-export const CATALOGUE: readonly HostileCase[] = [...cliCases, ...netCases, ...imageCases, ...archiveCases];
+export const CATALOGUE: readonly HostileCase[] = [...cliCases, ...netCases, ...imageCases, ...archiveCases, ...signalCases];
 
 /** The catalogue's areas: the part of a case id before the first dot. */
 export const areaOf = (c: HostileCase): string => c.id.slice(0, c.id.indexOf('.'));

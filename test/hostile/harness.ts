@@ -37,6 +37,8 @@ export interface CaseResult {
   stdout: string;
   stderr: string;
   ms: number;
+  /** When `signalWhen` sent its signal, in ms from the start (absent when none was sent). */
+  signalledAtMs?: number;
 }
 
 export interface HostileCase {
@@ -143,10 +145,12 @@ export async function runHostileCase(c: HostileCase): Promise<{ problems: string
     const [markName, markValue] = mark.split('=') as [string, string];
     const cli = startCli(run.args, { env: { TMPDIR: tmp, NO_COLOR: '1', ...run.env, [markName]: markValue } });
     let signalled = false;
+    let signalledAtMs: number | undefined;
     const watch = run.signalWhen
       ? setInterval(() => {
           if (!signalled && run.signalWhen!.output.test(cli.stdout() + cli.stderr())) {
             signalled = true;
+            signalledAtMs = Date.now() - started;
             cli.child.kill(run.signalWhen!.signal ?? 'SIGTERM');
           }
         }, 50)
@@ -158,7 +162,14 @@ export async function runHostileCase(c: HostileCase): Promise<{ problems: string
     const exit = await cli.closed;
     clearTimeout(timer);
     if (watch) clearInterval(watch);
-    result = { exit: exit.code, signal: exit.signal, stdout: cli.stdout(), stderr: cli.stderr(), ms: Date.now() - started };
+    result = {
+      exit: exit.code,
+      signal: exit.signal,
+      stdout: cli.stdout(),
+      stderr: cli.stderr(),
+      ms: Date.now() - started,
+      ...(signalledAtMs !== undefined ? { signalledAtMs } : {}),
+    };
     if (run.signalWhen && !signalled) problems.push(`the output never matched ${run.signalWhen.output}, so no signal was sent`);
 
     if (result.exit !== c.expect.exit) problems.push(`exit ${result.exit ?? result.signal}, expected ${c.expect.exit}`);

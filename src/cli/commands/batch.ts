@@ -204,6 +204,7 @@ export function registerBatch(program: Command, ctx: CliContext): void {
           return;
         }
         const store = await StateStore.load(opts.state ?? `${planFile}.state.json`, plan.hash);
+        ctx.log.info({ vms: plan.vms.length, state: store.path }, 'checking every VM before converting any');
         const report = await runBatch(
           plan.vms,
           {
