@@ -1,6 +1,6 @@
 // The oVirt test peer (a fake engine + imageio daemon on loopback); see test/peers/ovirt/README.md.
 export { startOvirtFake, type OvirtFake, type OvirtFakeOptions, type ImageioFault, type LoggedRequest, type FakeTransfer } from '../peers/ovirt/server.js';
-export { DOWNLOAD_DISK_ID, IDS, buildVm, defaultInventory, uid } from '../peers/ovirt/fixtures.js';
+export { DOWNLOAD_DISK_ID, IDS, OMISSIONS, addOmissionVms, buildVm, defaultInventory, uid, type Omission } from '../peers/ovirt/fixtures.js';
 
 /** A ResourceMapping for VMs built with buildVm's defaults: their NIC (profile vm-net) to the pod network, storage domain `data` to "standard". */
 export const OVIRT_VM_MAPPING = `apiVersion: v2v.kubevirt.io/v1alpha1

@@ -7,8 +7,9 @@ import { cliCases } from './cases/cli.js';
 import { imageCases } from './cases/image.js';
 import { netCases } from './cases/net.js';
 import { signalCases } from './cases/signal.js';
+import { sourceCases } from './cases/source.js';
 
-export const CATALOGUE: readonly HostileCase[] = [...cliCases, ...netCases, ...imageCases, ...archiveCases, ...signalCases];
+export const CATALOGUE: readonly HostileCase[] = [...cliCases, ...netCases, ...imageCases, ...archiveCases, ...signalCases, ...sourceCases];
 
 /** The catalogue's areas: the part of a case id before the first dot. */
 export const areaOf = (c: HostileCase): string => c.id.slice(0, c.id.indexOf('.'));
