@@ -156,6 +156,14 @@ const cases: Case[] = [
     passes: O().build(),
     says: "'cinder'",
   },
+  {
+    id: 'ovirt.disk.capacity.invalid',
+    trips: O()
+      .disk({ capacityBytes: 0, ovirt: { provisionedBytes: undefined } })
+      .build(),
+    passes: O().build(),
+    says: 'did not report it (disk.provisioned_size)',
+  },
   { id: 'ovirt.disk.illegal_or_locked_status', trips: O().disk({ status: 'locked' }).build(), passes: O().disk({ status: 'ok' }).build(), says: "'locked'" },
   { id: 'ovirt.disk.illegal_or_locked_status', trips: O().disk({ status: 'illegal' }).build(), passes: O().disk({ status: 'illegal_unknown' }).build(), says: "'illegal'" },
   {

@@ -74,6 +74,18 @@ export const ovirtRules: Rule[] = [
     ],
   },
   {
+    id: 'ovirt.disk.capacity.invalid',
+    category: 'Critical',
+    appliesTo: 'ovirt',
+    label: 'Disk has no usable size',
+    assessment: 'The engine reports no size for the disk; its PVC cannot be sized.',
+    hint: 'check the disk in RHV (its virtual size), and that the engine follows disk_attachments.disk',
+    test: ({ vm }) =>
+      vm.disks
+        .filter((d) => !(Number.isFinite(d.capacityBytes) && d.capacityBytes > 0))
+        .map((d) => `${diskLabel(d)} has size ${d.capacityBytes}${d.ovirt?.provisionedBytes === undefined ? ': the engine did not report it (disk.provisioned_size)' : ''}`),
+  },
+  {
     id: 'ovirt.disk.storage_type.lun',
     category: 'Critical',
     appliesTo: 'ovirt',

@@ -60,7 +60,7 @@ export const sourceCases: HostileCase[] = [
       return { args: ['check', '--sources', sources, '--source', 'rhv', ...[...names, EVERY_OMISSION].flatMap((n) => ['--vm', n]), '-o', 'json'] };
     },
     expect: {
-      // A VM without a status is refused by name; every other omission is a Warning.
+      // A VM without a status or a disk without a size is refused by name; every other omission is a Warning.
       exit: 3,
       check: (result) => {
         const report = JSON.parse(result.stdout) as CheckReport;
@@ -68,7 +68,7 @@ export const sourceCases: HostileCase[] = [
         const vm = (name: string) => report.vms.find((v) => v.name === name);
         const says = (name: string, omission: (typeof OMISSIONS)[number]) => {
           const concerns = vm(name)?.concerns.filter((c) => c.id === omission.rule) ?? [];
-          const expected = omission.rule === 'ovirt.vm.status_invalid' ? 'Critical' : 'Warning';
+          const expected = omission.category;
           if (!concerns.some((c) => c.category === expected && c.assessment.includes(omission.element))) {
             problems.push(`${name}: no ${expected} ${omission.rule} naming ${omission.element} (${JSON.stringify(concerns)})`);
           }
@@ -78,7 +78,7 @@ export const sourceCases: HostileCase[] = [
           says(name, omission);
           says(EVERY_OMISSION, omission);
           const valid = vm(name)?.valid;
-          if (valid !== (omission.rule !== 'ovirt.vm.status_invalid')) problems.push(`${name} is ${valid ? '' : 'not '}valid`);
+          if (valid !== (omission.category === 'Warning')) problems.push(`${name} is ${valid ? '' : 'not '}valid`);
         }
         if (problems.length) throw new Error(problems.join('\n'));
       },

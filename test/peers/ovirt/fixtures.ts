@@ -499,18 +499,21 @@ export function defaultInventory(options: { extraCleanVms?: number } = {}): Fake
 
 /**
  * Fields a check needs that an engine may leave out (an older engine, or one whose attachment or NIC has
- * no value), as `element` of `where` in the engine's own names, with the rule that needs it.
+ * no value), as `element` of `where` in the engine's own names, with the rule that needs it and what it
+ * then says (a Warning that it could not decide, or Critical where nothing can be done without it).
  */
 export const OMISSIONS = [
-  { where: 'disk_attachment', element: 'interface', rule: 'ovirt.disk.interface_type.unsupported' },
-  { where: 'disk_attachment', element: 'uses_scsi_reservation', rule: 'ovirt.disk.scsi_reservation.enabled' },
-  { where: 'disk', element: 'storage_type', rule: 'ovirt.disk.storage_type.unsupported' },
-  { where: 'disk', element: 'status', rule: 'ovirt.disk.illegal_or_locked_status' },
-  { where: 'nic', element: 'interface', rule: 'ovirt.nic.interface_type.unsupported' },
-  { where: 'vm', element: 'usb', rule: 'ovirt.usb.enabled' },
-  { where: 'vm', element: 'origin', rule: 'ovirt.vm.origin.kubevirt' },
-  { where: 'vm', element: 'has_illegal_images', rule: 'ovirt.disk.illegal_images' },
-  { where: 'vm', element: 'status', rule: 'ovirt.vm.status_invalid' },
+  { where: 'disk_attachment', element: 'interface', rule: 'ovirt.disk.interface_type.unsupported', category: 'Warning' },
+  { where: 'disk_attachment', element: 'uses_scsi_reservation', rule: 'ovirt.disk.scsi_reservation.enabled', category: 'Warning' },
+  { where: 'disk', element: 'storage_type', rule: 'ovirt.disk.storage_type.unsupported', category: 'Warning' },
+  { where: 'disk', element: 'status', rule: 'ovirt.disk.illegal_or_locked_status', category: 'Warning' },
+  { where: 'nic', element: 'interface', rule: 'ovirt.nic.interface_type.unsupported', category: 'Warning' },
+  { where: 'vm', element: 'usb', rule: 'ovirt.usb.enabled', category: 'Warning' },
+  { where: 'vm', element: 'origin', rule: 'ovirt.vm.origin.kubevirt', category: 'Warning' },
+  { where: 'vm', element: 'has_illegal_images', rule: 'ovirt.disk.illegal_images', category: 'Warning' },
+  // Without a status or a size the VM cannot move at all: refused by name, not a guess.
+  { where: 'vm', element: 'status', rule: 'ovirt.vm.status_invalid', category: 'Critical' },
+  { where: 'disk', element: 'provisioned_size', rule: 'ovirt.disk.capacity.invalid', category: 'Critical' },
 ] as const;
 
 export type Omission = (typeof OMISSIONS)[number];
