@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Command, CommanderError } from 'commander';
 import { InterruptedError, V2vError, describe } from '../errors.js';
 import { createLogger } from '../log.js';
@@ -43,6 +44,9 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   const stderr = io.stderr ?? process.stderr;
   const runtime = io.runtime ?? runtimeFromEnv({});
   const signal = io.signal ?? new AbortController().signal;
+  // One signal for the whole run, shared by every request and read in flight (two sources listing at once
+  // already hold more than the default 10 listeners): not a leak.
+  setMaxListeners(1000, signal);
   // On a terminal the log is lines for a person, and an error is printed once, as `error CODE`;
   // otherwise the log is JSON for machines, and carries the error as an event too.
   const jsonLog = !(stderr as NodeJS.WriteStream).isTTY;

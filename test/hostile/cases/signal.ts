@@ -259,6 +259,8 @@ const INTERRUPTED = { code: 'INTERRUPTED', exit: 4, stderr: /error INTERRUPTED/ 
 
 function check(result: CaseResult, ctx: HostileContext): void {
   exitedSoonAfterSignal(result);
+  const warning = /^\(node:\d+\) \w*Warning.*$/m.exec(result.stderr);
+  if (warning) throw new Error(`node warned: ${warning[0]}`);
   const run = runs.get(ctx);
   run?.resumable(result);
   for (const peer of run?.peers ?? []) peer.released();
