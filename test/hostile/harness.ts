@@ -125,9 +125,10 @@ function processesMarked(mark: string): number[] {
 export async function runHostileCase(c: HostileCase): Promise<{ problems: string[]; result: CaseResult }> {
   const root = mkdtempSync(join(tmpdir(), `v2v-hostile-${c.id.replace(/[^\w.-]/g, '_')}-`));
   const inputs = join(root, 'inputs');
-  const target = join(root, 'target');
+  // Nested, so that a write that climbs out of the target by up to three levels still lands where the listing sees it.
+  const target = join(root, 'outer', 'inner', 'target');
   const tmp = join(root, 'tmp');
-  for (const d of [inputs, target, tmp]) mkdirSync(d);
+  for (const d of [inputs, target, tmp]) mkdirSync(d, { recursive: true });
   const secret = `hostile-secret-${randomUUID()}`;
   const secretPath = join(root, 'secret.txt');
   writeFileSync(secretPath, `${secret}\n`);
