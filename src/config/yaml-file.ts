@@ -50,16 +50,36 @@ function zodMessage(issue: z.core.$ZodIssue): { message: string; key?: string } 
   return { message: issue.message };
 }
 
+/**
+ * A check that finds two entries in conflict names the other one with `params: { alsoAt: path }`, a
+ * path relative to the object the check ran on, as deep as the issue's own path was there. The issue's
+ * path has gained the object's place in the document since; `alsoAt` gets the same prefix.
+ */
+function alsoAtPath(issue: z.core.$ZodIssue, path: Path): Path | undefined {
+  const alsoAt: unknown = issue.code === 'custom' ? issue.params?.['alsoAt'] : undefined;
+  if (!Array.isArray(alsoAt)) return undefined;
+  return [...path.slice(0, path.length - alsoAt.length), ...(alsoAt as PropertyKey[])];
+}
+
 function firstIssueError(file: string, doc: Document, lines: LineCounter, issues: z.core.$ZodIssue[], what: string, base: Path = []): ConfigError {
   const issue = issues[0]!;
   const path = [...base, ...issue.path];
   const { message, key } = zodMessage(issue);
   const { line, column } = locate(doc, lines, path, key);
   const field = key !== undefined ? formatPath([...path, key]) : formatPath(path);
+  const other = alsoAtPath(issue, path);
+  const also = other ? { field: formatPath(other), line: locate(doc, lines, other).line } : undefined;
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
-  return new ConfigError('CONFIG_INVALID', `${file}:${line}:${column}: ${field}: ${message}${more}`, {
+  return new ConfigError('CONFIG_INVALID', `${file}:${line}:${column}: ${field}: ${message}${also ? ` (${also.field} at ${file}:${also.line})` : ''}${more}`, {
     hint: `fix ${what} at ${file}:${line}`,
-    details: { file, line, column, field, issues: issues.map((i) => ({ path: formatPath([...base, ...i.path]), message: zodMessage(i).message })) },
+    details: {
+      file,
+      line,
+      column,
+      field,
+      ...(also ? { alsoAt: also } : {}),
+      issues: issues.map((i) => ({ path: formatPath([...base, ...i.path]), message: zodMessage(i).message })),
+    },
   });
 }
 

@@ -25,11 +25,35 @@ export const StorageMappingSchema = z.strictObject({
   accessMode: AccessModeSchema.optional(),
 });
 
-export const MappingsSchema = z.strictObject({
-  networkMappings: z.array(NetworkMappingSchema).optional(),
-  storageMappings: z.array(StorageMappingSchema).optional(),
-  diskMappings: z.array(StorageMappingSchema).optional(),
-});
+const MAPPING_LISTS = ['networkMappings', 'storageMappings', 'diskMappings'] as const;
+
+export const MappingsSchema = z
+  .strictObject({
+    networkMappings: z.array(NetworkMappingSchema).optional(),
+    storageMappings: z.array(StorageMappingSchema).optional(),
+    diskMappings: z.array(StorageMappingSchema).optional(),
+  })
+  .check((ctx) => {
+    // Lookups take the first entry for a source, so a second one that says otherwise would be ignored
+    // without a word. The same entry twice says nothing new and is harmless.
+    for (const list of MAPPING_LISTS) {
+      const first = new Map<string, { index: number; entry: string }>();
+      for (const [index, mapping] of (ctx.value[list] ?? []).entries()) {
+        const key = sourceKey(mapping.source);
+        const entry = canonicalJson(mapping);
+        const seen = first.get(key);
+        if (!seen) first.set(key, { index, entry });
+        else if (seen.entry !== entry)
+          ctx.issues.push({
+            code: 'custom',
+            input: mapping,
+            path: [list, index, 'source'],
+            params: { alsoAt: [list, seen.index, 'source'] },
+            message: `${key.replace(':', ' ')} is mapped twice, to different targets; keep one entry`,
+          });
+      }
+    }
+  });
 
 export type AccessMode = z.output<typeof AccessModeSchema>;
 export type VolumeMode = z.output<typeof VolumeModeSchema>;
@@ -50,6 +74,17 @@ export function normalizeMappings(m: MappingsInput | undefined): Mappings {
 /** vm-import-operator's default when `type` is absent: anything not explicitly `pod` is a multus network. */
 export function networkType(m: NetworkMapping): 'pod' | 'multus' {
   return m.type === 'pod' ? 'pod' : 'multus';
+}
+
+/** JSON with object keys sorted, so entries written in another key order compare equal. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value);
 }
 
 function sourceKey(s: { name?: string | undefined; id?: string | undefined }): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OS_MAP, overrideOsMap, resolveOs, templateLabels } from '../../src/mapping/os-map.js';
-import { mergeMappings, normalizeMappings } from '../../src/mapping/resource-mapping.js';
+import { MappingsSchema, mergeMappings, normalizeMappings } from '../../src/mapping/resource-mapping.js';
 import { planVm } from '../../src/mapping/resolve.js';
 import { MiB, defaultAccessMode, pvcRequestBytes } from '../../src/mapping/sizing.js';
 import { VmBuilder } from '../helpers/vm-builder.js';
@@ -86,6 +86,23 @@ describe('mapping resolution', () => {
       ['disk', 'ceph-rbd', 'Block', 'ReadWriteMany'],
     ]);
     expect(plan.disks[1]!.requestBytes).toBe(10 * GiB);
+  });
+
+  it('refuses one source mapped twice to different targets, and lets the same entry twice pass', () => {
+    const conflict = MappingsSchema.safeParse({
+      networkMappings: [
+        { source: { name: 'vm-net' }, target: { name: 'pod' }, type: 'pod' },
+        { source: { name: 'vm-net' }, target: { name: 'br1' }, type: 'multus' },
+      ],
+    });
+    expect(conflict.error?.issues).toMatchObject([{ path: ['networkMappings', 1, 'source'], params: { alsoAt: ['networkMappings', 0, 'source'] } }]);
+    const repeated = MappingsSchema.safeParse({
+      storageMappings: [
+        { source: { id: 'ds-1' }, target: { name: 'standard' } },
+        { target: { name: 'standard' }, source: { id: 'ds-1' } },
+      ],
+    });
+    expect(repeated.success).toBe(true);
   });
 
   it("merges inline VirtualMachineImport mappings over the ResourceMapping's (the seed's precedence)", () => {
