@@ -6,6 +6,34 @@ import { ConfigError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { loadYamlFile } from './yaml-file.js';
 
+/**
+ * Plain http would carry the vim25 Login or the oVirt SSO password in cleartext: a source URL must be
+ * https unless the source opts in with `allowInsecureHttp: true` (and every run then warns). `path` is
+ * where the URL sits in the object the check runs on.
+ */
+export function cleartextUrlIssue(url: string, allowInsecureHttp: boolean | undefined, path: PropertyKey[]): z.core.$ZodRawIssue | undefined {
+  if (allowInsecureHttp || !isCleartext(url)) return undefined;
+  return {
+    code: 'custom',
+    input: url,
+    path,
+    message: 'http:// would send the password in cleartext; use https://, or set allowInsecureHttp: true to accept that',
+  };
+}
+
+function isCleartext(url: string): boolean {
+  // A schema's checks also run on a value whose URL failed its own check.
+  return URL.canParse(url) && new URL(url).protocol === 'http:';
+}
+
+/** What a run says about a source on every run: the ways its password or its server are left unprotected. */
+export function insecureSourceWarnings(source: Pick<SourceConfig, 'name' | 'url' | 'insecureSkipVerify'>): string[] {
+  const warnings: string[] = [];
+  if (isCleartext(source.url)) warnings.push(`source "${source.name}": the password travels in cleartext over http:// (allowInsecureHttp)`);
+  if (source.insecureSkipVerify) warnings.push(`source "${source.name}": TLS verification is off (insecureSkipVerify); the server is not authenticated`);
+  return warnings;
+}
+
 const thumbprint = z.string().regex(/^([0-9A-Fa-f]{2}:){19}[0-9A-Fa-f]{2}$/, 'expected a SHA-1 thumbprint like "AA:BB:…:FF" (20 hex pairs)');
 
 export const SourceConfigSchema = z
@@ -18,6 +46,7 @@ export const SourceConfigSchema = z
     passwordEnv: z.string().min(1).optional(),
     caFile: z.string().min(1).optional(),
     insecureSkipVerify: z.boolean().optional(),
+    allowInsecureHttp: z.boolean().optional().describe('accept an http:// url: the password travels in cleartext (warned on every run)'),
     thumbprint: thumbprint.optional(),
     datacenter: z.string().min(1).optional(),
   })
@@ -26,6 +55,8 @@ export const SourceConfigSchema = z
     if (!v.passwordFile === !v.passwordEnv) {
       ctx.issues.push({ code: 'custom', input: v, path: ['passwordFile'], message: 'exactly one of passwordFile or passwordEnv is required (passwords are never inline)' });
     }
+    const cleartext = cleartextUrlIssue(v.url, v.allowInsecureHttp, ['url']);
+    if (cleartext) ctx.issues.push(cleartext);
     if (v.caFile && v.insecureSkipVerify) {
       ctx.issues.push({ code: 'custom', input: v, path: ['insecureSkipVerify'], message: 'caFile and insecureSkipVerify exclude each other' });
     }

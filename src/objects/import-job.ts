@@ -83,6 +83,7 @@ export function importJob(objects: SeedObjects, vmi: { value: VirtualMachineImpo
     baseDir: dirname(resolve(secret.file)),
     ...('thumbprint' in provider && provider.thumbprint ? { thumbprint: provider.thumbprint, pinThumbprint: true } : {}),
     ...('caCert' in provider && provider.caCert ? { ca: provider.caCert } : {}),
+    ...(provider.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
   };
   return {
     importName: metadata.name,

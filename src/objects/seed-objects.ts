@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
+import { cleartextUrlIssue } from '../config/sources.js';
 import { ConfigError } from '../errors.js';
 import { loadYamlDocuments } from '../config/yaml-file.js';
 import { MappingsSchema } from '../mapping/resource-mapping.js';
@@ -88,16 +89,31 @@ export type VirtualMachineImport = z.output<typeof VirtualMachineImportSchema>;
 export type ResourceMapping = z.output<typeof ResourceMappingSchema>;
 export type ConfigMap = z.output<typeof ConfigMapSchema>;
 
-const ProviderOvirt = z.strictObject({ apiUrl: z.url({ protocol: /^https?$/ }), username: z.string().min(1), password: z.string().min(1), caCert: z.string().optional() });
-const ProviderVmware = z.strictObject({
-  apiUrl: z.url({ protocol: /^https?$/ }),
-  username: z.string().min(1),
-  password: z.string().min(1),
-  thumbprint: z
-    .string()
-    .regex(/^([0-9A-Fa-f]{2}:){19}[0-9A-Fa-f]{2}$/, 'expected a SHA-1 thumbprint like "AA:BB:…:FF" (20 hex pairs)')
-    .optional(),
-});
+const refuseCleartext = (ctx: z.core.ParsePayload<{ apiUrl: string; allowInsecureHttp?: boolean | undefined }>): void => {
+  const cleartext = cleartextUrlIssue(ctx.value.apiUrl, ctx.value.allowInsecureHttp, ['apiUrl']);
+  if (cleartext) ctx.issues.push(cleartext);
+};
+const ProviderOvirt = z
+  .strictObject({
+    apiUrl: z.url({ protocol: /^https?$/ }),
+    username: z.string().min(1),
+    password: z.string().min(1),
+    caCert: z.string().optional(),
+    allowInsecureHttp: z.boolean().optional(),
+  })
+  .check(refuseCleartext);
+const ProviderVmware = z
+  .strictObject({
+    apiUrl: z.url({ protocol: /^https?$/ }),
+    username: z.string().min(1),
+    password: z.string().min(1),
+    thumbprint: z
+      .string()
+      .regex(/^([0-9A-Fa-f]{2}:){19}[0-9A-Fa-f]{2}$/, 'expected a SHA-1 thumbprint like "AA:BB:…:FF" (20 hex pairs)')
+      .optional(),
+    allowInsecureHttp: z.boolean().optional(),
+  })
+  .check(refuseCleartext);
 export type OvirtProvider = z.output<typeof ProviderOvirt>;
 export type VmwareProvider = z.output<typeof ProviderVmware>;
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { SourceConfig } from '../config/sources.js';
+import { cleartextUrlIssue, type SourceConfig } from '../config/sources.js';
 import { loadYamlFile } from '../config/yaml-file.js';
 import { ConfigError } from '../errors.js';
 import { VmCustomizationSchema } from '../manifests/customization.js';
@@ -16,13 +16,19 @@ import { readMappingFile, readOsMapFile, type ConversionJob } from './job.js';
  * (accessKeyId = user, secretKey = password, cacert, thumbprint).
  */
 export const PodJobSchema = z.strictObject({
-  source: z.strictObject({
-    name: z.string().min(1).default('source'),
-    type: z.enum(['vsphere', 'ovirt']),
-    url: z.url({ protocol: /^https?$/ }),
-    datacenter: z.string().min(1).optional(),
-    insecureSkipVerify: z.boolean().optional(),
-  }),
+  source: z
+    .strictObject({
+      name: z.string().min(1).default('source'),
+      type: z.enum(['vsphere', 'ovirt']),
+      url: z.url({ protocol: /^https?$/ }),
+      datacenter: z.string().min(1).optional(),
+      insecureSkipVerify: z.boolean().optional(),
+      allowInsecureHttp: z.boolean().optional(),
+    })
+    .check((ctx) => {
+      const cleartext = cleartextUrlIssue(ctx.value.url, ctx.value.allowInsecureHttp, ['url']);
+      if (cleartext) ctx.issues.push(cleartext);
+    }),
   vm: z.string().min(1).describe('VM name, id or name@cluster'),
   mapping: z.string().min(1).optional().describe('path of a ResourceMapping (e.g. a mounted ConfigMap)'),
   osMap: z.string().min(1).optional().describe("path of an OS map ConfigMap (guestos2common / osinfo2common) in the seed's format"),
@@ -79,6 +85,7 @@ export async function podSourceConfig(job: PodJob, secretDir: string): Promise<S
     passwordFile: file('secretKey'),
     ...(existsSync(file('cacert')) ? { caFile: file('cacert') } : {}),
     ...(job.source.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
+    ...(job.source.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
     ...(thumbprint ? { thumbprint } : {}),
     ...(job.source.datacenter ? { datacenter: job.source.datacenter } : {}),
     baseDir: secretDir,

@@ -1,4 +1,4 @@
-import type { SourceConfig } from '../config/sources.js';
+import { insecureSourceWarnings, type SourceConfig } from '../config/sources.js';
 import type { Logger } from '../log.js';
 import type { SourceVm } from '../model.js';
 import type { SourceProvider } from '../source.js';
@@ -24,6 +24,7 @@ export class SourcePool {
     const key = keyOf(config);
     let provider = this.providers.get(key);
     if (!provider) {
+      for (const warning of insecureSourceWarnings(config)) this.log.warn({ source: config.name }, warning);
       provider = this.openSource(config);
       this.providers.set(key, provider);
     }

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSources, readCaBundle, readPassword, selectSource } from '../../src/config/sources.js';
+import { insecureSourceWarnings, loadSources, readCaBundle, readPassword, selectSource } from '../../src/config/sources.js';
 import { ConfigError } from '../../src/errors.js';
 import { ExitCode } from '../../src/model.js';
 import { redact } from '../../src/redact.js';
@@ -60,12 +60,23 @@ describe('sources file', () => {
     ['a short thumbprint', good.replace('"AA:BB:CC', '"CC'), 7, 'sources[0].thumbprint'],
     ['no password source', good.replace('    passwordEnv: RHV_PASSWORD\n', ''), 9, 'sources[1].passwordFile: exactly one of passwordFile or passwordEnv'],
     ['broken YAML', good.replace('    username: admin@internal', '   username: [admin'), 12, 'invalid YAML'],
+    ['a cleartext vCenter URL', good.replace('https://vcenter', 'http://vcenter'), 4, 'sources[0].url: http:// would send the password in cleartext'],
+    ['a cleartext engine URL', good.replace('https://engine', 'http://engine'), 11, 'sources[1].url: http:// would send the password in cleartext'],
   ])('rejects %s naming file:line and the field (exit 2)', async (_what, text, line, fragment) => {
     const path = file(`bad-${line}.yaml`, text);
     const e = await failure(loadSources(path));
     expect(e.exitCode).toBe(ExitCode.usage);
     expect(e.message).toContain(`${path}:${line}:`);
     expect(e.message).toContain(fragment);
+  });
+
+  it('takes an http:// URL only when the source says allowInsecureHttp, and warns of it and of insecureSkipVerify', async () => {
+    const path = file('http.yaml', good.replace('https://vcenter.example.com/sdk', 'http://vcenter.example.com/sdk\n    allowInsecureHttp: true'));
+    const [vc1, rhv] = await loadSources(path);
+    expect(vc1!.url).toBe('http://vcenter.example.com/sdk');
+    expect(insecureSourceWarnings(vc1!)).toEqual(['source "vc1": the password travels in cleartext over http:// (allowInsecureHttp)']);
+    expect(insecureSourceWarnings(rhv!)).toEqual([]);
+    expect(insecureSourceWarnings({ ...rhv!, insecureSkipVerify: true })).toEqual(['source "rhv": TLS verification is off (insecureSkipVerify); the server is not authenticated']);
   });
 
   it('refuses an inline password without echoing it', async () => {
