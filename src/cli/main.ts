@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { Command, CommanderError } from 'commander';
-import { InterruptedError, V2vError, describe } from '../errors.js';
+import { InterruptedError, UsageError, V2vError, describe } from '../errors.js';
 import { createLogger } from '../log.js';
 import { ExitCode } from '../model.js';
 import { runtimeFromEnv, type Runtime } from '../runtime.js';
@@ -23,6 +23,21 @@ async function loadCommands(): Promise<((program: Command, ctx: CliContext) => v
     import('./commands/batch.js'),
   ]);
   return [inventory.registerInventory, check.registerCheck, plan.registerPlan, importing.registerImport, convert.registerConvert, pod.registerPod, batch.registerBatch];
+}
+
+/**
+ * Commander's own complaints (unknown option or command, a missing argument, a bad choice) as our
+ * usage error: `error USAGE: …` and a hint naming the help to read, instead of commander's text.
+ */
+function usageErrorOf(e: CommanderError, program: Command, argv: string[]): UsageError {
+  const [first = '', ...more] = (e.code === 'commander.help' ? 'no command given' : e.message).replace(/^error: /, '').split('\n');
+  const command = program.commands.find((c) => argv.slice(2).includes(c.name()));
+  const help = command ? `v2v ${command.name()} --help lists its options` : 'v2v --help lists the commands';
+  const suggestion = more
+    .join(' ')
+    .trim()
+    .replace(/^\((.*)\)$/, '$1');
+  return new UsageError('USAGE', first, { hint: suggestion ? `${suggestion} ${help}` : help });
 }
 
 function printError(ctx: CliContext, e: V2vError): void {
@@ -59,9 +74,9 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .description('Move VMware vSphere and RHV/oVirt VMs, and disk images, into KubeVirt')
     .version(VERSION)
     .option('--log-level <level>', 'trace | debug | info | warn | error (env V2V_LOG_LEVEL)', runtime.logLevel)
-    .showHelpAfterError()
     .exitOverride()
-    .configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) })
+    // Commander's errors are printed in our shape, below.
+    .configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s), outputError: () => undefined })
     .hook('preAction', (cmd) => {
       ctx.log.level = String(cmd.opts()['logLevel'] ?? runtime.logLevel);
     });
@@ -73,7 +88,9 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       // --help and --version end through here with exit code 0.
-      return e.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      if (e.exitCode === 0) return ExitCode.ok;
+      printError(ctx, usageErrorOf(e, program, argv));
+      return ExitCode.usage;
     }
     // Whatever a stopped run threw on its way out (an aborted request, a killed child), it was stopped.
     const error = signal.aborted && !(e instanceof InterruptedError) ? new InterruptedError(describe(signal.reason), { cause: e }) : e;

@@ -17,6 +17,7 @@ import { DISK_TRANSPORTS, type DiskTransport } from '../../source.js';
 import type { CliContext } from '../context.js';
 import { pipelineDeps, withSourcePool } from '../pipeline-deps.js';
 import { renderData } from '../output.js';
+import { checkWritableDir } from '../target-dir.js';
 
 interface ConvertArgs {
   sources?: string;
@@ -116,6 +117,7 @@ export function registerConvert(program: Command, ctx: CliContext): void {
     .addOption(new Option('-o, --output <format>', 'summary format').choices(['text', 'json']).default('text'))
     .action(async (opts: ConvertArgs) => {
       const blockDevices = parseBlockDevices(opts.blockDevice);
+      await checkWritableDir(opts.target, `--target ${opts.target}`);
       const what = await whatToConvert(opts);
       const config = what.source;
       const mappings = opts.mapping ? await readMappingFile(opts.mapping, config.type) : what.mappings;

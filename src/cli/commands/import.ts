@@ -14,6 +14,7 @@ import { ConfigError, UsageError } from '../../errors.js';
 import { ExitCode } from '../../model.js';
 import { registerSecret } from '../../redact.js';
 import type { CliContext } from '../context.js';
+import { hostPortOption, numberOption } from '../numeric-option.js';
 
 interface ImportOptions {
   url?: string;
@@ -34,8 +35,8 @@ interface ImportOptions {
   ca?: string;
   insecureRegistry?: string[];
   insecureSkipTlsVerify?: boolean;
-  filesystemOverhead?: string;
-  stallTimeout: string;
+  filesystemOverhead?: number;
+  stallTimeout: number;
   scratchDir?: string;
   stateDir?: string;
   output: 'text' | 'json';
@@ -159,7 +160,7 @@ export function registerImport(program: Command, ctx: CliContext): void {
     .option('-f, --file <datavolume.yaml>', 'a DataVolume (cdi.kubevirt.io/v1beta1); may also hold its Secret and ConfigMap')
     .option('--name <name>', 'which DataVolume of the file')
     .option('--upload', 'listen for an upload (CDI upload paths, bearer token)')
-    .option('--listen <host:port>', 'upload listen address', '127.0.0.1:8443')
+    .addOption(hostPortOption('--listen <host:port>', 'upload listen address', '127.0.0.1:8443'))
     .option('--upload-token-file <file>', 'the bearer token uploads must carry')
     .requiredOption('--target <path>', 'the volume: a directory (Filesystem) or a block device (Block)')
     .option('--size <size>', 'requested volume size (10Gi, 512Mi, bytes); the image is grown to it')
@@ -173,8 +174,8 @@ export function registerImport(program: Command, ctx: CliContext): void {
     .option('--ca <file>', 'CA bundle (PEM, or the CA ConfigMap YAML)')
     .option('--insecure-registry <host:port>', 'a registry that may use HTTP or unverified TLS', collect)
     .option('--insecure-skip-tls-verify', 'do not verify the server certificate (explicit, warned)')
-    .option('--filesystem-overhead <fraction>', 'share of a Filesystem volume kept free (CDI default 0.055)')
-    .option('--stall-timeout <seconds>', 'fail with COPY_STALLED when no data moves this long', '120')
+    .addOption(numberOption('--filesystem-overhead <fraction>', 'share of a Filesystem volume kept free (CDI default 0.055)', { min: 0, max: 1, belowMax: true, example: 0.055 }))
+    .addOption(numberOption('--stall-timeout <seconds>', 'fail with COPY_STALLED when no data moves this long', { min: 1, max: 86_400, integer: true, example: 120 }, 120))
     .option('--scratch-dir <dir>', 'where streamed qcow2/vmdk land before conversion')
     .option('--state-dir <dir>', 'where Block targets keep their in-progress marker (default $V2V_STATE_DIR, else /var/lib/v2v)')
     .addOption(new Option('-o, --output <format>', 'result format').choices(['text', 'json']).default('text'))
@@ -182,8 +183,7 @@ export function registerImport(program: Command, ctx: CliContext): void {
       const p = await plan(opts);
       const size = sizeOf(p.size);
       if (opts.insecureSkipTlsVerify) ctx.log.warn('TLS verification is off for this import');
-      const overhead = opts.filesystemOverhead !== undefined ? Number(opts.filesystemOverhead) : undefined;
-      if (overhead !== undefined && !(overhead >= 0 && overhead < 1)) throw new UsageError('USAGE', '--filesystem-overhead must be a fraction in [0, 1)', {});
+      const overhead = opts.filesystemOverhead;
       if (p.contentType === 'archive' && p.volumeMode === 'Block') throw new UsageError('USAGE', 'an archive can only be extracted into a Filesystem volume', {});
       const target: TargetSpec =
         p.volumeMode === 'Block'
@@ -222,7 +222,7 @@ export function registerImport(program: Command, ctx: CliContext): void {
               signal,
               onProgress,
               progressIntervalMs: tty ? 250 : 2000,
-              stallTimeoutMs: Number(opts.stallTimeout) * 1000,
+              stallTimeoutMs: opts.stallTimeout * 1000,
               checksum: Boolean(opts.checksum),
               log: ctx.log,
               label: p.name,

@@ -13,6 +13,7 @@ import type { PersistentVolumeClaim, VirtualMachine } from '../../manifests/type
 import { ExitCode } from '../../model.js';
 import type { CliContext } from '../context.js';
 import { withSourcePool } from '../pipeline-deps.js';
+import { checkWritableDir, refuseSharedOutputs } from '../target-dir.js';
 import type { Selection, SelectedVm } from '../vm-selection.js';
 import { gatherSelection, type SelectionArgs } from '../vm-selection.js';
 import { addSelectionOptions } from './check.js';
@@ -30,6 +31,8 @@ interface PlanArgs extends SelectionArgs {
 }
 
 export interface PlannedVm {
+  /** The source VM, as the user would recognise it: `web-01 (id 4f2…)`. */
+  vm: string;
   name: string;
   virtualMachine: VirtualMachine;
   /** With `--copy v2v`, the PVCs the VM boots (v2v fills them); none when CDI's DataVolumes do. */
@@ -78,6 +81,7 @@ export function planSelection(selection: Selection, args: PlanArgs): PlannedVm[]
     const warnings = [...built.warnings, ...(os ? [] : [`no template OS for "${item.vm.os.sourceId || item.vm.os.name}": add it to the OS map (osinfo2common)`])];
     const result = checkVm(item.vm, item.mappings ? plan : undefined);
     return {
+      vm: `${item.vm.name} (id ${item.vm.id})`,
       name: built.name,
       virtualMachine: built.virtualMachine,
       claims: copy.kind === 'v2v' ? diskClaims(plan, claimNames, namespace ? { namespace } : {}) : [],
@@ -107,6 +111,7 @@ export function registerPlan(program: Command, ctx: CliContext): void {
     .option('--filesystem-overhead <spec...>', 'filesystem overhead: FRACTION, or CLASS=FRACTION (default 0.055)')
     .action(async (opts: PlanArgs) => {
       parseOverheads(opts.filesystemOverhead);
+      if (opts.outputDir) await checkWritableDir(opts.outputDir, `--output-dir ${opts.outputDir}`);
       const selection = await withSourcePool(ctx, (sources) => gatherSelection(opts, sources));
       const planned = planSelection(selection, opts);
       for (const p of planned) {
@@ -120,8 +125,10 @@ export function registerPlan(program: Command, ctx: CliContext): void {
           ? `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2)}\n`
           : objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n');
       if (opts.outputDir) {
+        const files = planned.map((p) => ({ vm: p.vm, file: join(opts.outputDir!, `${p.name}.${opts.output}`), planned: p }));
+        refuseSharedOutputs(files, '--output-dir');
         await mkdir(opts.outputDir, { recursive: true });
-        for (const p of planned) await writeFile(join(opts.outputDir, `${p.name}.${opts.output}`), render(objectsOf(p)));
+        for (const { file, planned: p } of files) await writeFile(file, render(objectsOf(p)));
       } else {
         ctx.stdout.write(render(planned.flatMap(objectsOf)));
       }

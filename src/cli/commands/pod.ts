@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { conversionJobFromPodJob, DEFAULT_POD_PATHS, loadPodJob, type PodPaths } from '../../pipeline/job-file.js';
 import { runPod } from '../../worker/pod.js';
 import type { CliContext } from '../context.js';
+import { numberOption, PORT } from '../numeric-option.js';
 import { pipelineDeps, withSourcePool } from '../pipeline-deps.js';
 
 interface PodArgs {
@@ -10,9 +11,9 @@ interface PodArgs {
   disksDir: string;
   blockPrefix: string;
   terminationLog: string;
-  metricsPort: string;
-  resultsPort: string;
-  linger: string;
+  metricsPort: number;
+  resultsPort: number;
+  linger: number;
 }
 
 export function registerPod(program: Command, ctx: CliContext): void {
@@ -24,19 +25,19 @@ export function registerPod(program: Command, ctx: CliContext): void {
     .option('--disks-dir <dir>', 'where Filesystem volumes are mounted as disk<N>/', DEFAULT_POD_PATHS.disksDir)
     .option('--block-prefix <path>', 'Block volumes are <prefix><N>', DEFAULT_POD_PATHS.blockPrefix)
     .option('--termination-log <file>', 'where the one-line summary goes', DEFAULT_POD_PATHS.terminationLog)
-    .option('--metrics-port <port>', 'Prometheus metrics port', '2112')
-    .option('--results-port <port>', 'results API port (/status, /vm, /inspection, /warnings, /healthz)', '8080')
-    .option('--linger <seconds>', 'after success or failure, keep serving results this long or until SIGTERM', '0')
+    .addOption(numberOption('--metrics-port <port>', 'Prometheus metrics port (0: any free port)', { ...PORT, example: 2112 }, 2112))
+    .addOption(numberOption('--results-port <port>', 'results API port (/status, /vm, /inspection, /warnings, /healthz; 0: any free port)', { ...PORT, example: 8080 }, 8080))
+    .addOption(numberOption('--linger <seconds>', 'after success or failure, keep serving results this long or until SIGTERM', { min: 0, max: 86_400, integer: true, example: 600 }, 0))
     .action(async (opts: PodArgs) => {
       const paths: PodPaths = { job: opts.job, secretDir: opts.secretDir, disksDir: opts.disksDir, blockPrefix: opts.blockPrefix, terminationLog: opts.terminationLog };
       const outcome = await withSourcePool(ctx, (sources) =>
         runPod({
           loadJob: async () => conversionJobFromPodJob(await loadPodJob(paths.job), paths),
           paths,
-          ports: { metrics: Number(opts.metricsPort), results: Number(opts.resultsPort) },
+          ports: { metrics: opts.metricsPort, results: opts.resultsPort },
           deps: pipelineDeps(ctx, sources),
           log: ctx.log,
-          lingerMs: Number(opts.linger) * 1000,
+          lingerMs: opts.linger * 1000,
         }),
       );
       // The termination log is written; the error is printed and logged like any command's.
