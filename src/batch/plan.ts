@@ -6,14 +6,62 @@ import { SourceConfigSchema, loadSources, type SourceConfig } from '../config/so
 import { parseYamlText } from '../config/yaml-file.js';
 import { ConfigError } from '../errors.js';
 import { mergeCustomization, VmCustomizationSchema, type VmCustomization } from '../manifests/customization.js';
+import { toKubeName } from '../manifests/name.js';
 import { DISK_TRANSPORTS, type DiskTransport } from '../source.js';
 import type { BatchVm } from './runner.js';
+
+/** How many VMs a batch converts at once: the plan's `concurrency` and the `--concurrency` flag alike. */
+export const CONCURRENCY = { min: 1, max: 64 } as const;
+
+/**
+ * A VM's directory under `targetDir` is its targetName (else its VM reference), one path component:
+ * "/" and NUL cannot be in it, "." and ".." would be the target or its parent, and 253 is the longest
+ * Kubernetes object name, which it also names.
+ */
+const TargetName = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^(?!\.{1,2}$)[^/\0]+$/, 'a single directory name: no "/" or NUL, and not "." or ".."');
+
+/** The directory of one plan entry under `targetDir`. */
+function targetDirName(entry: { vm: string; targetName?: string | undefined }): string {
+  return (entry.targetName ?? entry.vm).replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+/**
+ * Plan entries that would write over each other: two VMs in one directory under targetDir (disks,
+ * manifests, complete marker), or two targetNames that make one Kubernetes VirtualMachine name.
+ */
+function targetConflicts(vms: { vm: string; targetName?: string | undefined }[]): z.core.$ZodRawIssue[] {
+  const issues: z.core.$ZodRawIssue[] = [];
+  const fieldOf = (index: number) => (vms[index]!.targetName !== undefined ? 'targetName' : 'vm');
+  const clash = (index: number, other: number, message: string) =>
+    issues.push({ code: 'custom', input: vms[index], path: ['vms', index, fieldOf(index)], params: { alsoAt: ['vms', other, fieldOf(other)] }, message });
+  const dirs = new Map<string, number>();
+  const kubeNames = new Map<string, number>();
+  for (const [index, entry] of vms.entries()) {
+    const dir = targetDirName(entry);
+    if (dir === '.' || dir === '..') {
+      issues.push({ code: 'custom', input: entry.vm, path: ['vms', index, 'vm'], message: `"${dir}" cannot name the VM's directory under targetDir; set targetName` });
+      continue;
+    }
+    const sameDir = dirs.get(dir);
+    if (sameDir === undefined) dirs.set(dir, index);
+    else clash(index, sameDir, `shares its directory "${dir}" under targetDir with another entry; list each VM once and give each its own targetName`);
+    if (entry.targetName === undefined) continue;
+    const { name } = toKubeName(entry.targetName);
+    const sameName = kubeNames.get(name);
+    if (sameName === undefined) kubeNames.set(name, index);
+    else if (sameDir === undefined) clash(index, sameName, `names the same Kubernetes VirtualMachine "${name}" as another entry; give each VM its own targetName`);
+  }
+  return issues;
+}
 
 const VmOverrides = {
   source: z.string().min(1).optional().describe('source name; default: defaults.source'),
   mapping: z.string().min(1).optional().describe('ResourceMapping file for this VM'),
   osMap: z.string().min(1).optional().describe("OS map ConfigMap file (guestos2common / osinfo2common, the seed's format)"),
-  targetName: z.string().min(1).optional().describe('name of the KubeVirt VirtualMachine'),
   nicNaming: z.enum(['eth', 'keep']).optional(),
   startVm: z.boolean().optional(),
   guestConversion: z.boolean().optional().describe('false: copy only (the guest already runs on KVM, or is converted elsewhere)'),
@@ -33,15 +81,25 @@ export const BatchPlanSchema = z
         ...VmOverrides,
         targetDir: z.string().min(1).optional().describe('where each VM is written: <targetDir>/<vm>/'),
         targetNamespace: z.string().min(1).optional(),
-        concurrency: z.int().min(1).max(64).optional(),
+        concurrency: z.int().min(CONCURRENCY.min).max(CONCURRENCY.max).optional(),
       })
       .optional(),
-    vms: z.array(z.strictObject({ vm: z.string().min(1).describe('VM name, id or name@cluster'), ...VmOverrides })).min(1),
+    vms: z
+      .array(
+        z.strictObject({
+          vm: z.string().min(1).describe('VM name, id or name@cluster'),
+          // Per VM only: a default would put every VM in one directory.
+          targetName: TargetName.optional().describe('name of the KubeVirt VirtualMachine and of its directory under targetDir'),
+          ...VmOverrides,
+        }),
+      )
+      .min(1),
   })
   .check((ctx) => {
     if (!ctx.value.sourcesFile === !ctx.value.sources) {
       ctx.issues.push({ code: 'custom', input: ctx.value, path: ['sourcesFile'], message: 'exactly one of sourcesFile or sources is required' });
     }
+    ctx.issues.push(...targetConflicts(ctx.value.vms));
   });
 
 export type BatchPlan = z.output<typeof BatchPlanSchema>;
@@ -106,7 +164,7 @@ export async function loadBatchPlan(file: string): Promise<ResolvedPlan> {
       verifyBoot: entry.verifyBoot ?? d.verifyBoot ?? false,
       ...(customize ? { customize } : {}),
       transport: entry.transport ?? d.transport ?? 'auto',
-      targetDir: resolve(base, d.targetDir ?? 'v2v-out', (targetName ?? entry.vm).replace(/[^A-Za-z0-9._-]/g, '_')),
+      targetDir: resolve(base, d.targetDir ?? 'v2v-out', targetDirName(entry)),
     };
   });
   return {

@@ -37,7 +37,10 @@ export interface VmReport {
   concerns: Concern[];
   /** What the conversion left for the user to look at (e.g. NIC names it could not tie). */
   warnings: string[];
+  /** The error of the last attempt that failed, until one succeeds. */
   error?: { code: string; message: string };
+  /** Runs that started work on this VM. */
+  attempts: number;
 }
 
 export interface BatchReport {
@@ -54,8 +57,8 @@ function errorInfo(e: unknown): { code: string; message: string } {
 /**
  * Checks every VM first (a blocked VM never stops the others), then converts
  * the valid ones with bounded concurrency. Every step is recorded in the state
- * store, so a run killed at any point resumes: finished VMs are skipped and
- * finished disks are not copied again.
+ * store, so a run killed at any point resumes: finished VMs are skipped,
+ * finished disks are not copied again, and VMs that failed are tried again.
  */
 export async function runBatch<V extends BatchVm>(vms: V[], work: BatchWork<V>, store: StateStore, options: { concurrency: number; signal?: AbortSignal }): Promise<BatchReport> {
   const signal = options.signal ?? new AbortController().signal;
@@ -70,14 +73,15 @@ export async function runBatch<V extends BatchVm>(vms: V[], work: BatchWork<V>, 
         const blocked = concerns.some((c) => c.category === 'Critical');
         await store.update(vm.key, (s) => {
           s.concerns = concerns;
-          s.phase = blocked ? 'blocked' : s.phase === 'blocked' ? 'pending' : s.phase;
-          delete s.error;
+          // A VM that was blocked or failed before is tried again once it passes; an interrupted one resumes where it stopped.
+          s.phase = blocked ? 'blocked' : s.phase === 'blocked' || s.phase === 'failed' ? 'pending' : s.phase;
         });
       } catch (e) {
         if (signal.aborted) return;
         await store.update(vm.key, (s) => {
           s.phase = 'failed';
           s.error = errorInfo(e);
+          s.attempts = (s.attempts ?? 0) + 1;
         });
       }
     }),
@@ -90,6 +94,7 @@ export async function runBatch<V extends BatchVm>(vms: V[], work: BatchWork<V>, 
       const started = Date.now();
       await store.update(vm.key, (s) => {
         s.phase = 'copying';
+        s.attempts = (s.attempts ?? 0) + 1;
         s.startedAt ??= new Date(started).toISOString();
       });
       try {
@@ -109,6 +114,7 @@ export async function runBatch<V extends BatchVm>(vms: V[], work: BatchWork<V>, 
         });
         await store.update(vm.key, (s) => {
           s.phase = 'succeeded';
+          delete s.error;
           s.warnings = warnings;
           s.finishedAt = new Date().toISOString();
           s.durationMs = (s.durationMs ?? 0) + (Date.now() - started);
@@ -142,6 +148,7 @@ export function report(vms: BatchVm[], store: StateStore, interrupted: boolean):
       concerns: s.concerns,
       warnings: s.warnings ?? [],
       ...(s.error ? { error: s.error } : {}),
+      attempts: s.attempts ?? 0,
     };
   });
   const count = (p: VmPhase) => rows.filter((r) => r.phase === p).length;

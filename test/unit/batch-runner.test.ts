@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -56,6 +56,24 @@ describe('batch runner', () => {
     expect(report.vms.map((v) => v.phase)).toEqual(['succeeded', 'succeeded', 'failed', 'succeeded']);
     expect(report.vms[2]?.error).toEqual({ code: 'CONVERSION_FAILED', message: 'virt-v2v failed' });
     expect(report.exitCode).toBe(1);
+  });
+
+  it('a VM that failed is tried again on the next run; its last error and its attempts are kept until it succeeds', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'v2v-batch-')), 'state.json');
+    const run = async (failC: boolean) => (await runBatch(vms.slice(0, 3), recordingWork({ failC }).work, await StateStore.load(path, 'p'), { concurrency: 2 })).vms[2]!;
+    expect(await run(true)).toMatchObject({ phase: 'failed', attempts: 1, error: { code: 'CONVERSION_FAILED' } });
+    expect(await run(true)).toMatchObject({ phase: 'failed', attempts: 2, error: { code: 'CONVERSION_FAILED' } });
+    const third = await run(false);
+    expect(third).toMatchObject({ phase: 'succeeded', attempts: 3 });
+    expect(third.error).toBeUndefined();
+    expect(JSON.parse(readFileSync(path, 'utf8')).vms['vc/c']).toMatchObject({ phase: 'succeeded', attempts: 3 });
+  });
+
+  it('refuses a state file it cannot read back, naming it, and leaves it as it was', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'v2v-batch-')), 'state.json');
+    writeFileSync(path, '{"version": 1, "planHash": "p", "vms": {"vc/a": {"phase": "done"}}}');
+    await expect(StateStore.load(path, 'p')).rejects.toMatchObject({ code: 'STATE_INVALID', exitCode: 2, message: expect.stringContaining(path) });
+    expect(readFileSync(path, 'utf8')).toContain('"done"');
   });
 
   it('an interrupted run resumes from the state file without redoing disks or VMs', async () => {

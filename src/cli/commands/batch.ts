@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { conversionBundle, jobName, toYamlStream } from '../../batch/jobs.js';
-import { loadBatchPlan, type PlannedVm, type ResolvedPlan } from '../../batch/plan.js';
+import { CONCURRENCY, loadBatchPlan, type PlannedVm, type ResolvedPlan } from '../../batch/plan.js';
 import { runBatch, type BatchReport } from '../../batch/runner.js';
 import { StateStore, type VmPhase } from '../../batch/state.js';
 import type { SourceConfig } from '../../config/sources.js';
@@ -19,10 +19,12 @@ import type { SourcePool } from '../../pipeline/source-pool.js';
 import { vmioProgress, type PipelinePhase } from '../../vmio.js';
 import type { CliContext } from '../context.js';
 import { pipelineDeps, withSourcePool } from '../pipeline-deps.js';
+import { numberOption } from '../numeric-option.js';
 import { humanBytes, renderData, table } from '../output.js';
+import { checkWritableDir, refuseSharedOutputs } from '../target-dir.js';
 
 interface BatchArgs {
-  concurrency?: string;
+  concurrency?: number;
   state?: string;
   output: 'table' | 'json';
   emit?: 'jobs';
@@ -94,11 +96,12 @@ export function renderBatchReport(report: BatchReport): string {
       .filter((c) => c.category === 'Critical')
       .map((c) => c.id)
       .join(',') || '-',
+    String(v.attempts),
     v.error ? `${v.error.code}: ${v.error.message}` : '-',
   ]);
   const t = report.totals;
   const warnings = report.vms.flatMap((v) => v.warnings.map((w) => `warning ${v.key}: ${w}\n`)).join('');
-  return `${table(['VM', 'PHASE', 'DURATION', 'COPIED', 'BLOCKED BY', 'ERROR'], rows)}\n${warnings}${t.succeeded} succeeded, ${t.blocked} blocked, ${t.failed} failed, ${t.pending} pending; ${humanBytes(t.bytesCopied)} copied${report.interrupted ? ' (interrupted: run again to resume)' : ''}\n`;
+  return `${table(['VM', 'PHASE', 'DURATION', 'COPIED', 'BLOCKED BY', 'ATTEMPTS', 'ERROR'], rows)}\n${warnings}${t.succeeded} succeeded, ${t.blocked} blocked, ${t.failed} failed, ${t.pending} pending; ${humanBytes(t.bytesCopied)} copied${report.interrupted ? ' (interrupted: run again to resume)' : ''}\n`;
 }
 
 interface EmittedJobs {
@@ -111,9 +114,10 @@ interface EmittedJobs {
 async function emitJobs(plan: ResolvedPlan, jobs: PlanJobs, sources: SourcePool, opts: BatchArgs, log: Logger): Promise<EmittedJobs> {
   if (!opts.outputDir) throw new UsageError('USAGE', '--emit jobs needs --output-dir DIR', { hint: 'v2v batch plan.yaml --emit jobs --output-dir jobs/' });
   const out = resolve(opts.outputDir);
-  await mkdir(out, { recursive: true });
+  await checkWritableDir(out, `--output-dir ${opts.outputDir}`);
   const namespace = opts.namespace ?? plan.targetNamespace ?? 'default';
   const emitted: EmittedJobs = { files: [], blocked: [] };
+  const bundles: { vm: string; file: string; yaml: string }[] = [];
   for (const vm of plan.vms) {
     const conversion = await jobs.job(vm);
     const prepared = await prepareVm(conversion, sources);
@@ -152,6 +156,7 @@ async function emitJobs(plan: ResolvedPlan, jobs: PlanJobs, sources: SourcePool,
           url: config.url,
           ...(config.datacenter ? { datacenter: config.datacenter } : {}),
           ...(config.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
+          ...(config.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
         },
         vm: prepared.vm.id,
         ...(vm.mapping ? { mapping: '/etc/v2v/mapping.yaml' } : {}),
@@ -169,10 +174,15 @@ async function emitJobs(plan: ResolvedPlan, jobs: PlanJobs, sources: SourcePool,
       virtualMachine: built.virtualMachine,
       files,
     });
-    const file = join(out, `${name}.yaml`);
-    await writeFile(file, toYamlStream(objects));
+    bundles.push({ vm: vm.key, file: join(out, `${name}.yaml`), yaml: toYamlStream(objects) });
+  }
+  // Nothing is written until every name is known to be distinct.
+  refuseSharedOutputs(bundles, '--output-dir');
+  await mkdir(out, { recursive: true });
+  for (const { vm, file, yaml } of bundles) {
+    await writeFile(file, yaml);
     emitted.files.push(file);
-    log.info({ vm: vm.key, file }, 'wrote conversion bundle');
+    log.info({ vm, file }, 'wrote conversion bundle');
   }
   return emitted;
 }
@@ -182,7 +192,7 @@ export function registerBatch(program: Command, ctx: CliContext): void {
     .command('batch')
     .description('many VMs from a plan file: all checked first, then converted with bounded concurrency; resumable')
     .argument('<plan>', 'the batch plan (YAML, schemas/batch-plan.schema.json)')
-    .option('--concurrency <n>', "VMs converted at once (default: the plan's, else 2)")
+    .addOption(numberOption('--concurrency <n>', "VMs converted at once (default: the plan's, else 2)", { ...CONCURRENCY, integer: true, example: 4 }))
     .option('--state <file>', 'the state file that makes a killed run resumable (default: <plan>.state.json)')
     .addOption(new Option('-o, --output <format>', 'report format').choices(['table', 'json']).default('table'))
     .addOption(new Option('--emit <what>', 'write Kubernetes objects instead of converting here').choices(['jobs']))
@@ -194,6 +204,7 @@ export function registerBatch(program: Command, ctx: CliContext): void {
     .option('--vddk-libdir <dir>', 'VDDK distribution directory (vSphere; default $V2V_VDDK_LIBDIR, else /opt/vmware-vix-disklib-distrib)')
     .action(async (planFile: string, opts: BatchArgs) => {
       const plan = await loadBatchPlan(planFile);
+      if (opts.emit !== 'jobs') for (const vm of plan.vms) await checkWritableDir(vm.targetDir, `the target of ${vm.key} (${vm.targetDir})`);
       const jobs = new PlanJobs(plan, opts.vddkLibdir ?? ctx.runtime.vddkLibDir);
       await withSourcePool(ctx, async (sources) => {
         if (opts.emit === 'jobs') {
@@ -230,7 +241,7 @@ export function registerBatch(program: Command, ctx: CliContext): void {
             },
           },
           store,
-          { concurrency: opts.concurrency ? Number(opts.concurrency) : plan.concurrency, signal: ctx.signal },
+          { concurrency: opts.concurrency ?? plan.concurrency, signal: ctx.signal },
         );
         ctx.stdout.write(opts.output === 'json' ? renderData(report, 'json') : renderBatchReport(report));
         if (report.interrupted) throw new InterruptedError(`the batch stopped; ${report.totals.succeeded} VM(s) done, the others resume from the state file ${store.path}`);
