@@ -4,12 +4,14 @@
 import type { HostileCase } from './harness.js';
 import { archiveCases } from './cases/archive.js';
 import { cliCases } from './cases/cli.js';
+import { cliArgsCases } from './cases/cli-args.js';
+import { configCases } from './cases/config.js';
 import { imageCases } from './cases/image.js';
 import { netCases } from './cases/net.js';
 import { signalCases } from './cases/signal.js';
 import { sourceCases } from './cases/source.js';
 
-export const CATALOGUE: readonly HostileCase[] = [...cliCases, ...netCases, ...imageCases, ...archiveCases, ...signalCases, ...sourceCases];
+export const CATALOGUE: readonly HostileCase[] = [...cliCases, ...netCases, ...imageCases, ...archiveCases, ...signalCases, ...sourceCases, ...configCases, ...cliArgsCases];
 
 /** The catalogue's areas: the part of a case id before the first dot. */
 export const areaOf = (c: HostileCase): string => c.id.slice(0, c.id.indexOf('.'));
