@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { InterruptedError, UsageError, V2vError, describe } from '../errors.js';
 import { createLogger } from '../log.js';
 import { ExitCode } from '../model.js';
@@ -7,6 +7,7 @@ import { runtimeFromEnv, type Runtime } from '../runtime.js';
 import type { CliContext } from './context.js';
 
 const VERSION = '0.1.0';
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'];
 
 /**
  * The commands, loaded only once runProcess listens for signals: they bring in the adapters, koffi and the
@@ -59,6 +60,10 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   const stderr = io.stderr ?? process.stderr;
   const runtime = io.runtime ?? runtimeFromEnv({});
   const signal = io.signal ?? new AbortController().signal;
+  if (!LOG_LEVELS.includes(runtime.logLevel)) {
+    stderr.write(`error USAGE: V2V_LOG_LEVEL ${JSON.stringify(runtime.logLevel)} is not a log level\n  hint: one of ${LOG_LEVELS.join(', ')}\n`);
+    return ExitCode.usage;
+  }
   // One signal for the whole run, shared by every request and read in flight (two sources listing at once
   // already hold more than the default 10 listeners): not a leak.
   setMaxListeners(1000, signal);
@@ -73,7 +78,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   const program = new Command('v2v')
     .description('Move VMware vSphere and RHV/oVirt VMs, and disk images, into KubeVirt')
     .version(VERSION)
-    .option('--log-level <level>', 'trace | debug | info | warn | error (env V2V_LOG_LEVEL)', runtime.logLevel)
+    .addOption(new Option('--log-level <level>', 'env V2V_LOG_LEVEL').choices(LOG_LEVELS).default(runtime.logLevel))
     .exitOverride()
     // Commander's errors are printed in our shape, below.
     .configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s), outputError: () => undefined })

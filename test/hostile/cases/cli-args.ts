@@ -72,6 +72,23 @@ const USAGE_MISTAKES: { name: string; args: string[]; stderr: RegExp }[] = [
   { name: 'extra-argument', args: ['inventory', 'extra', '--sources', 's.yaml', '--source', 'x'], stderr: /error USAGE: too many arguments[^\n]*\n\s+hint: v2v inventory --help/ },
 ];
 
+const logLevelCases: HostileCase[] = [
+  {
+    id: 'args.log-level.flag',
+    item: '9',
+    what: 'v2v --log-level loud inventory …',
+    setup: () => ({ args: ['--log-level', 'loud', 'inventory', '--sources', 's.yaml', '--source', 'x'] }),
+    expect: { code: 'USAGE', exit: 2, stderr: /error USAGE: option '--log-level <level>' argument 'loud' is invalid/ },
+  },
+  {
+    id: 'args.log-level.environment',
+    item: '9',
+    what: 'V2V_LOG_LEVEL=loud',
+    setup: () => ({ args: ['inventory', '--sources', 's.yaml', '--source', 'x'], env: { V2V_LOG_LEVEL: 'loud' } }),
+    expect: { code: 'USAGE', exit: 2, stderr: /error USAGE: V2V_LOG_LEVEL "loud" is not a log level\n\s+hint: one of trace, / },
+  },
+];
+
 const usageCases: HostileCase[] = USAGE_MISTAKES.map(({ name, args, stderr }): HostileCase => ({
   id: `args.commander.${name}`,
   item: '11',
@@ -80,4 +97,4 @@ const usageCases: HostileCase[] = USAGE_MISTAKES.map(({ name, args, stderr }): H
   expect: { code: 'USAGE', exit: 2, stderr },
 }));
 
-export const cliArgsCases: HostileCase[] = [...numericCases, ...usageCases];
+export const cliArgsCases: HostileCase[] = [...numericCases, ...logLevelCases, ...usageCases];
