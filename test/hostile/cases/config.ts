@@ -262,6 +262,7 @@ const targets: HostileCase[] = [
 ];
 
 // Item 8: a VM that failed is tried again on the next run, and keeps its error and its count.
+let firstRunError: { code: string } | undefined;
 const retry: HostileCase = {
   id: 'config.batch-retries-failed-vm',
   item: '8',
@@ -271,20 +272,22 @@ const retry: HostileCase = {
     ctx.defer(() => vcsim.stop());
     const password = join(ctx.inputs, 'password');
     writeFileSync(password, `${vcsim.password}\n`);
-    // Unverified TLS gives VDDK no thumbprint it could trust: the copy fails, every time, after the checks pass.
+    // VDDK over unverified TLS has no thumbprint it could trust: the copy fails, every time, after the checks pass.
     const sourcesFile = writeSources(ctx, { name: 'vc', type: 'vsphere', url: vcsim.url, username: vcsim.username, passwordFile: password, insecureSkipVerify: true });
-    const run = batchRun(ctx, writePlan(ctx, [{ vm: 'DC0_C0_RP0_VM0' }], { sourcesFile }), '-o', 'json');
+    const run = batchRun(ctx, writePlan(ctx, [{ vm: 'DC0_C0_RP0_VM0', transport: 'vddk' }], { sourcesFile }), '-o', 'json', '--vddk-libdir', join(ctx.inputs, 'no-vddk'));
     const first = await runCli(run.args, { env: { TMPDIR: join(ctx.root, 'tmp') } });
     if (first.code !== 1) throw new Error(`the first run should fail the VM (exit 1), got ${first.code}: ${first.stderr.slice(-2000)}`);
+    firstRunError = (JSON.parse(first.stdout) as { vms: { error?: { code: string } }[] }).vms[0]!.error;
     return run;
   },
   expect: {
     exit: 1,
     check: (r, ctx) => {
+      expect(firstRunError?.code).toMatch(/^VDDK_/);
       const report = JSON.parse(r.stdout) as { vms: { phase: string; attempts: number; error?: { code: string } }[] };
-      expect(report.vms[0]).toMatchObject({ phase: 'failed', attempts: 2, error: { code: 'VDDK_THUMBPRINT_REQUIRED' } });
+      expect(report.vms[0]).toMatchObject({ phase: 'failed', attempts: 2, error: { code: firstRunError!.code } });
       const state = JSON.parse(readFileSync(join(ctx.target, 'state.json'), 'utf8')) as { vms: Record<string, { attempts: number; error?: { code: string } }> };
-      expect(state.vms['vc/DC0_C0_RP0_VM0']).toMatchObject({ attempts: 2, error: { code: 'VDDK_THUMBPRINT_REQUIRED' } });
+      expect(state.vms['vc/DC0_C0_RP0_VM0']).toMatchObject({ attempts: 2, error: { code: firstRunError!.code } });
     },
   },
 };
