@@ -69,7 +69,8 @@ describe('vSphere disks read from the datastore over HTTPS (--transport datastor
   };
 
   async function open(url?: string): Promise<{ provider: VsphereSource; vm: (name: string) => Promise<SourceVm> }> {
-    const file = url ? await vcsim.sourcesFile({ insecureSkipVerify: true, url }, 'proxied') : sources;
+    // The fault proxy speaks plain HTTP on loopback: the source opts in to it, as a user would have to.
+    const file = url ? await vcsim.sourcesFile({ insecureSkipVerify: true, allowInsecureHttp: true, url }, 'proxied') : sources;
     const provider = await VsphereSource.open((await loadSources(file))[0]!);
     return { provider, vm: async (name) => (await provider.listVms()).find((v) => v.name === name)! };
   }
