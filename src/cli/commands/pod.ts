@@ -27,7 +27,9 @@ export function registerPod(program: Command, ctx: CliContext): void {
     .option('--termination-log <file>', 'where the one-line summary goes', DEFAULT_POD_PATHS.terminationLog)
     .addOption(numberOption('--metrics-port <port>', 'Prometheus metrics port (0: any free port)', { ...PORT, example: 2112 }, 2112))
     .addOption(numberOption('--results-port <port>', 'results API port (/status, /vm, /inspection, /warnings, /healthz; 0: any free port)', { ...PORT, example: 8080 }, 8080))
-    .addOption(numberOption('--linger <seconds>', 'after success or failure, keep serving results this long or until SIGTERM', { min: 0, max: 86_400, integer: true, example: 600 }, 0))
+    .addOption(
+      numberOption('--linger <seconds>', 'after success or failure, keep serving results this long or until SIGTERM', { min: 0, max: 86_400, integer: true, example: 600 }, 0),
+    )
     .action(async (opts: PodArgs) => {
       const paths: PodPaths = { job: opts.job, secretDir: opts.secretDir, disksDir: opts.disksDir, blockPrefix: opts.blockPrefix, terminationLog: opts.terminationLog };
       const outcome = await withSourcePool(ctx, (sources) =>
