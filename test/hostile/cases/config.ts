@@ -117,8 +117,8 @@ const cleartext: HostileCase[] = [
         ],
       };
     },
-    // The pod reports through its log and termination log, not as `error CODE`.
     expect: {
+      code: 'CONFIG_INVALID',
       exit: 2,
       stderr: /CONFIG_INVALID: .*job\.yaml:3:\d+: source\.url: http:\/\//,
       check: (_r, ctx) => expect(readFileSync(join(ctx.target, 'termination-log'), 'utf8')).toMatch(/CONFIG_INVALID/),
