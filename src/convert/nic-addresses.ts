@@ -8,7 +8,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Nic } from '../model.js';
-import { ifcfgDevice, interfaceBase, normalizeMac, readConfig, shellVars, type GuestFile, type NicAssignment } from './nics.js';
+import { ifcfgDevice, iniSection, interfaceBase, normalizeMac, readConfig, shellVars, type GuestFile, type NicAssignment } from './nics.js';
 
 /** What one file configures for one interface: its static addresses and whether it asks DHCP. */
 export interface Addressing {
@@ -42,21 +42,6 @@ function ifcfgAddressing(file: GuestFile): Addressing[] {
   const v4 = [...vars].filter(([k]) => /^IPADDR\d*$/.test(k)).map(([, v]) => v);
   const v6 = [vars.get('IPV6ADDR'), ...(vars.get('IPV6ADDR_SECONDARIES') ?? '').split(/\s+/)];
   return [{ name: interfaceBase(ifcfgDevice(file, vars)), path: file.path, addresses: addresses([...v4, ...v6]), dhcp: bootproto === 'dhcp' || bootproto === 'bootp' }];
-}
-
-/** Every `key=value` of one keyfile section. */
-function iniSection(content: string, section: string): [string, string][] {
-  const out: [string, string][] = [];
-  let current = '';
-  for (const line of content.split('\n')) {
-    const header = /^\s*\[([^\]]+)\]\s*$/.exec(line);
-    if (header) current = header[1]!;
-    else if (current === section) {
-      const kv = /^\s*([^=#;]+?)\s*=\s*(.*?)\s*$/.exec(line);
-      if (kv) out.push([kv[1]!, kv[2]!]);
-    }
-  }
-  return out;
 }
 
 function keyfileAddressing(file: GuestFile): Addressing[] {

@@ -181,18 +181,22 @@ export function shellVars(content: string): Map<string, string> {
   return vars;
 }
 
-function iniValue(content: string, section: string, key: string): string | undefined {
+/** Every `key=value` of one keyfile section, in order. */
+export function iniSection(content: string, section: string): [string, string][] {
+  const out: [string, string][] = [];
   let current = '';
   for (const line of content.split('\n')) {
     const header = /^\s*\[([^\]]+)\]\s*$/.exec(line);
     if (header) current = header[1]!;
     else if (current === section) {
       const kv = /^\s*([^=#;]+?)\s*=\s*(.*?)\s*$/.exec(line);
-      if (kv && kv[1] === key) return kv[2];
+      if (kv) out.push([kv[1]!, kv[2]!]);
     }
   }
-  return undefined;
+  return out;
 }
+
+const iniValue = (content: string, section: string, key: string): string | undefined => iniSection(content, section).find(([k]) => k === key)?.[1];
 
 type FileKind = 'ifcfg' | 'route' | 'keyfile' | 'netplan' | 'ifupdown' | 'udev' | 'other';
 
