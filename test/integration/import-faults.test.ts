@@ -155,7 +155,7 @@ describe('source failures', () => {
   it('a server certificate from another CA is SOURCE_TLS_UNTRUSTED, naming the presented certificate', async () => {
     const r = await runCli(['import', '--url', `${tls.url}/disk.raw`, '--ca', otherPki.caCert, '--target', targetDir('tls'), '--size', '100Mi']);
     expect(r.stderr).toContain('error SOURCE_TLS_UNTRUSTED');
-    expect(r.stderr).toMatch(/SHA-1 ([0-9A-F]{2}:){19}[0-9A-F]{2}/);
+    expect(r.stderr).toMatch(/SHA-1 thumbprint ([0-9A-F]{2}:){19}[0-9A-F]{2}/);
     expect(r.code).toBe(1);
   });
 
